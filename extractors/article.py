@@ -1,0 +1,101 @@
+"""Article pages to `Article` records: trafilatura for text and metadata, htmldate for the date,
+py3langid for the language. Bytes in, our record out; no network."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import htmldate
+import py3langid
+import trafilatura
+
+from storywatch.dates import choose_date, date_in_url, parse_iso
+from storywatch.models import Article, FeedEntry
+from storywatch.urls import canonicalize, outlet_of
+
+# Below this many characters, trafilatura's output is a teaser or an error page rather than the
+# article; the feed's own text is used instead when it is longer.
+MIN_PAGE_TEXT = 200
+
+# trafilatura and htmldate log every page they find hard; one summary line per page is ours.
+for _name in ("trafilatura", "htmldate", "courlan"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+
+def extract_article(html: bytes | str, url: str, entry: FeedEntry | None, now: datetime) -> Article:
+    """Extract one page. Falls back to the feed entry's content/summary when the page has no
+    usable text (paywall, script shell, error page); `text_source` records which was used."""
+    doc = None
+    if html:
+        try:
+            doc = trafilatura.bare_extraction(
+                html, url=url, with_metadata=True, include_comments=False, include_tables=False
+            )
+        except (ValueError, TypeError, AttributeError):  # trafilatura raises these on hostile markup
+            doc = None
+    page_text = (doc.text or "").strip() if doc else ""
+    feed_text = _feed_text(entry)
+    if len(page_text) >= MIN_PAGE_TEXT or (page_text and len(page_text) >= len(feed_text)):
+        text, text_source = page_text, "page"
+    elif feed_text:
+        text, text_source = feed_text, "feed"
+    else:
+        text, text_source = "", "none"
+
+    page_date = _page_date(html) if html else None
+    published, date_source = choose_date(
+        page_date, entry.published_at if entry else None, date_in_url(url), now
+    )
+    canonical = _same_site_canonical(doc.url if doc else None, url)
+    title = (doc.title if doc and doc.title else "") or (entry.title if entry else "")
+    return Article(
+        url=url,
+        canonical_url=canonical,
+        title=title.strip(),
+        text=text,
+        author=(doc.author or "").strip() if doc else "",
+        outlet=(doc.sitename or "").strip() if doc and doc.sitename else (entry.source_name if entry and entry.source_name else outlet_of(canonical)),
+        language=detect_language(text),
+        published_at=published,
+        date_source=date_source,
+        text_source=text_source,
+    )
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the text's language ('' for too little text)."""
+    if len(text) < 20:
+        return ""
+    return py3langid.classify(text[:3000])[0]
+
+
+def _feed_text(entry: FeedEntry | None) -> str:
+    if not entry:
+        return ""
+    body = entry.content if len(entry.content) >= len(entry.summary) else entry.summary
+    return "\n".join(part for part in (entry.title, body) if part).strip() if body else ""
+
+
+def _page_date(html: bytes | str) -> datetime | None:
+    """The date the page's own metadata and markup give (not its URL: that is a separate source)."""
+    try:
+        found = htmldate.find_date(html, original_date=True, outputformat="%Y-%m-%dT%H:%M:%S")
+    except (ValueError, TypeError):
+        return None
+    return parse_iso(found)
+
+
+def _same_site_canonical(declared: str | None, url: str) -> str:
+    """The page's `<link rel=canonical>`/og:url when it points at the same site, else the URL.
+
+    A cross-site canonical (a syndication partner naming the original) is not the page's own
+    identity; content dedupe links the two instead."""
+    fallback = canonicalize(url) or url
+    candidate = canonicalize(declared or "", base=url)
+    if not candidate:
+        return fallback
+    if outlet_of(candidate) != outlet_of(fallback) or urlsplit(candidate).port != urlsplit(fallback).port:
+        return fallback
+    return candidate

@@ -1,0 +1,122 @@
+"""The one HTTP client: timeouts, a size cap on the decoded body, bounded redirects followed by
+hand so every hop passes the private-address guard (checked after DNS resolution), and a
+clear User-Agent. Every outcome, failures included, comes back as a `FetchResult`."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from storywatch.models import FetchResult
+from storywatch.urls import address_refusal, scheme_refusal
+
+log = logging.getLogger("storywatch.http")
+
+# Statuses worth retrying on a later attempt; everything else is a verdict on the URL.
+TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class TransientFetchError(Exception):
+    """A failure that may pass on retry (timeout, connection reset, 5xx, 429)."""
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    user_agent: str
+    timeout_seconds: float = 20.0
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+    allow_private_hosts: bool = False
+
+
+class Fetcher:
+    """Fetches URLs under a `FetchPolicy`. Use as a context manager; safe to share across threads."""
+
+    def __init__(self, policy: FetchPolicy) -> None:
+        self.policy = policy
+        self._client = httpx.Client(
+            follow_redirects=False,
+            timeout=httpx.Timeout(policy.timeout_seconds, connect=min(10.0, policy.timeout_seconds)),
+            headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate"},
+            limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+            trust_env=False,
+        )
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client.close()
+
+    def get(self, url: str, headers: dict[str, str] | None = None, accept: str = "*/*") -> FetchResult:
+        """GET `url`, following up to `max_redirects` redirects. Raises TransientFetchError only
+        for failures worth retrying; every other outcome is returned."""
+        current = url
+        request_headers = {"Accept": accept, **(headers or {})}
+        deadline = time.monotonic() + self.policy.timeout_seconds * 2
+        for _hop in range(self.policy.max_redirects + 1):
+            refusal = self._refusal(current)
+            if refusal:
+                log.warning("refused %s: %s", current, refusal)
+                return FetchResult(url, current, None, error=f"blocked: {refusal}", blocked=True)
+            try:
+                with self._client.stream("GET", current, headers=request_headers) as response:
+                    if response.is_redirect:
+                        location = response.headers.get("location", "")
+                        if not location:
+                            return FetchResult(url, current, response.status_code, error="redirect without Location")
+                        current = urljoin(current, location)
+                        request_headers.pop("If-None-Match", None)
+                        request_headers.pop("If-Modified-Since", None)
+                        continue
+                    if response.status_code in TRANSIENT_STATUSES:
+                        raise TransientFetchError(f"HTTP {response.status_code} from {current}")
+                    body, error = self._read_capped(response, deadline)
+                    return FetchResult(
+                        url=url,
+                        final_url=str(response.url),
+                        status=response.status_code,
+                        body=body,
+                        content_type=response.headers.get("content-type", ""),
+                        etag=response.headers.get("etag"),
+                        last_modified=response.headers.get("last-modified"),
+                        error=error or (None if response.status_code < 400 else f"HTTP {response.status_code}"),
+                    )
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                raise TransientFetchError(f"{type(exc).__name__} fetching {current}: {exc}") from None
+            except httpx.HTTPError as exc:
+                return FetchResult(url, current, None, error=f"{type(exc).__name__}: {exc}")
+        return FetchResult(url, current, None, error=f"more than {self.policy.max_redirects} redirects")
+
+    def _read_capped(self, response: httpx.Response, deadline: float) -> tuple[bytes, str | None]:
+        """The decoded body, stopping at the size cap or the overall deadline (slow drip)."""
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self.policy.max_bytes:
+                return b"", f"body over {self.policy.max_bytes} bytes"
+            if time.monotonic() > deadline:
+                raise TransientFetchError(f"{response.url} took longer than {self.policy.timeout_seconds * 2:.0f}s")
+            chunks.append(chunk)
+        return b"".join(chunks), None
+
+    def _refusal(self, url: str) -> str | None:
+        refusal = scheme_refusal(url)
+        if refusal or self.policy.allow_private_hosts:
+            return refusal
+        host = urlsplit(url).hostname or ""
+        try:
+            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except (socket.gaierror, UnicodeError):
+            return None  # let the client report the DNS failure as a fetch error
+        for info in infos:
+            reason = address_refusal(str(info[4][0]))
+            if reason:
+                return f"{host} resolves to {reason}"
+        return None

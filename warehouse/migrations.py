@@ -1,0 +1,123 @@
+"""Ordered, named schema migrations. Each runs in its own transaction and is recorded in
+`schema_migrations`; released migrations are never edited, only appended to.
+
+All timestamps are UTC, stored as TIMESTAMP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+
+def _m001_initial(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE TABLE runs (
+            run_id VARCHAR PRIMARY KEY,
+            story VARCHAR NOT NULL,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP,
+            status VARCHAR NOT NULL,            -- running | completed | failed
+            feeds INTEGER, feeds_ok INTEGER, feeds_not_modified INTEGER, feeds_failed INTEGER,
+            entries_seen INTEGER, entries_new INTEGER, pages_fetched INTEGER, extracted INTEGER,
+            updates INTEGER, new INTEGER, syndicated INTEGER, seed_copy INTEGER, off_topic INTEGER,
+            no_text INTEGER, fetch_failed INTEGER, blocked INTEGER
+        );
+        CREATE TABLE feeds (
+            story VARCHAR NOT NULL,
+            url VARCHAR NOT NULL,
+            title VARCHAR,
+            etag VARCHAR,
+            last_modified VARCHAR,
+            body_hash VARCHAR,
+            last_status INTEGER,
+            last_error VARCHAR,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            last_polled_at TIMESTAMP,
+            last_ok_at TIMESTAMP,
+            PRIMARY KEY (story, url)
+        );
+        CREATE TABLE entries (
+            story VARCHAR NOT NULL,
+            feed_url VARCHAR NOT NULL,
+            guid VARCHAR NOT NULL,
+            link VARCHAR NOT NULL,
+            article_id VARCHAR NOT NULL,
+            title VARCHAR,
+            published_at TIMESTAMP,
+            fingerprint VARCHAR NOT NULL,
+            first_seen_at TIMESTAMP NOT NULL,
+            last_seen_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (story, feed_url, guid)
+        );
+        CREATE TABLE articles (
+            article_id VARCHAR PRIMARY KEY,       -- uuid5 of the canonical URL's identity
+            url VARCHAR NOT NULL,                 -- canonical URL
+            outlet VARCHAR,
+            first_seen_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE article_versions (
+            article_id VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            run_id VARCHAR NOT NULL,
+            fetched_at TIMESTAMP NOT NULL,
+            final_url VARCHAR,
+            http_status INTEGER,
+            content_type VARCHAR,
+            html_gz BLOB,                         -- raw page, gzip: re-extract without the network
+            title VARCHAR,
+            author VARCHAR,
+            outlet VARCHAR,
+            language VARCHAR,
+            published_at TIMESTAMP,
+            date_source VARCHAR,                  -- page | feed | url | none
+            text_source VARCHAR,                  -- page | feed | none
+            text VARCHAR,
+            content_hash VARCHAR,
+            minhash BLOB,
+            shingles INTEGER,
+            PRIMARY KEY (article_id, version)
+        );
+        CREATE TABLE verdicts (
+            story VARCHAR NOT NULL,
+            article_id VARCHAR NOT NULL,
+            run_id VARCHAR NOT NULL,
+            judged_at TIMESTAMP NOT NULL,
+            relevance DOUBLE NOT NULL,
+            verdict VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL,
+            duplicate_of VARCHAR,                 -- article_id, or seed file name for seed_copy
+            duplicate_score DOUBLE,
+            attempts INTEGER NOT NULL DEFAULT 1,  -- fetch attempts (fetch_failed is retried)
+            PRIMARY KEY (story, article_id)
+        );
+        """
+    )
+
+
+MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
+    ("001_initial", _m001_initial),
+]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply the migrations this file has not yet recorded; returns the names applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
+    )
+    done = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
+    applied = []
+    for name, step in MIGRATIONS:
+        if name in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            step(con)
+            con.execute("INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [name])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied

@@ -1,0 +1,282 @@
+"""The warehouse: one DuckDB connection per pass, the only place that reads or writes tables.
+
+A pass's results are written in one transaction, feed polling state included, so a pass killed
+midway leaves the file as it was and the next pass redoes the work. Every write is keyed
+(`ON CONFLICT … DO …`), so repeating it changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from storywatch.errors import WarehouseError
+from storywatch.models import Decision, EntrySeen, FeedPoll, FeedState, RunCounts, Verdict
+from storywatch.urls import outlet_of
+from warehouse.migrations import migrate
+from warehouse.views import ensure_views
+
+
+def utc_naive(value: datetime | None) -> datetime | None:
+    """Stored form of a timestamp: UTC without tzinfo."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    verdict: str
+    attempts: int
+    content_hash: str | None
+    version: int
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    article_id: str
+    content_hash: str
+    minhash: bytes
+    shingles: int
+
+
+class Warehouse:
+    """Open with `Warehouse.open(path)`; migrations and views are brought up to date on open."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: str) -> None:
+        self.con = con
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path, read_only: bool = False) -> Warehouse:
+        path = str(path)
+        try:
+            if not read_only:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            message = str(exc).splitlines()[0]
+            if "lock" in message.lower():
+                raise WarehouseError(f"{path}: in use by another storywatch process (DuckDB allows one writer)") from None
+            raise WarehouseError(f"{path}: cannot open: {message}") from None
+        except (duckdb.Error, OSError) as exc:
+            raise WarehouseError(f"{path}: cannot open: {str(exc).splitlines()[0]}") from None
+        con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            try:
+                migrate(con)
+                ensure_views(con)
+            except duckdb.Error as exc:
+                con.close()
+                raise WarehouseError(f"{path}: cannot prepare schema: {str(exc).splitlines()[0]}") from None
+        return cls(con, path)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    def feed_states(self, story: str) -> dict[str, FeedState]:
+        rows = self.con.execute(
+            "SELECT url, etag, last_modified, body_hash, consecutive_failures FROM feeds WHERE story = ?",
+            [story],
+        ).fetchall()
+        return {r[0]: FeedState(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+
+    def known_entries(self, story: str) -> dict[tuple[str, str], str]:
+        """(feed_url, guid) -> fingerprint of every entry seen for the story."""
+        rows = self.con.execute(
+            "SELECT feed_url, guid, fingerprint FROM entries WHERE story = ?", [story]
+        ).fetchall()
+        return {(r[0], r[1]): r[2] for r in rows}
+
+    def known_articles(self, story: str) -> dict[str, KnownArticle]:
+        rows = self.con.execute(
+            """
+            SELECT v.article_id, v.verdict, v.attempts, l.content_hash, coalesce(l.version, 0)
+            FROM verdicts v LEFT JOIN latest_versions l USING (article_id)
+            WHERE v.story = ?
+            """,
+            [story],
+        ).fetchall()
+        return {r[0]: KnownArticle(r[1], r[2], r[3], r[4]) for r in rows}
+
+    def coverage_rows(self, story: str) -> list[CoverageRow]:
+        """On-story articles (not seed copies) in first-seen order, for the copy index."""
+        rows = self.con.execute(
+            """
+            SELECT v.article_id, l.content_hash, l.minhash, l.shingles
+            FROM verdicts v JOIN articles a USING (article_id) JOIN latest_versions l USING (article_id)
+            WHERE v.story = ? AND v.verdict IN ('new', 'syndicated') AND l.minhash IS NOT NULL
+            ORDER BY a.first_seen_at, v.article_id
+            """,
+            [story],
+        ).fetchall()
+        return [CoverageRow(*r) for r in rows]
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    def start_run(self, run_id: str, story: str, started_at: datetime) -> None:
+        self.con.execute(
+            "INSERT INTO runs (run_id, story, started_at, status) VALUES (?, ?, ?, 'running') "
+            "ON CONFLICT (run_id) DO NOTHING",
+            [run_id, story, utc_naive(started_at)],
+        )
+
+    def save_pass(
+        self,
+        run_id: str,
+        story: str,
+        polls: list[FeedPoll],
+        sightings: list[EntrySeen],
+        decisions: list[Decision],
+        counts: RunCounts,
+        finished_at: datetime,
+    ) -> None:
+        """Write one pass's results in one transaction: feed state, entries, articles,
+        versions, verdicts and the run's counts."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self._save_feeds(story, polls)
+            self._save_entries(story, sightings)
+            self._save_decisions(run_id, story, decisions)
+            self._finish_run(run_id, counts, finished_at, "completed")
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def fail_run(self, run_id: str, finished_at: datetime) -> None:
+        self.con.execute(
+            "UPDATE runs SET status = 'failed', finished_at = ? WHERE run_id = ?",
+            [utc_naive(finished_at), run_id],
+        )
+
+    def _save_feeds(self, story: str, polls: list[FeedPoll]) -> None:
+        rows = []
+        for p in polls:
+            ok = not p.failed
+            rows.append([
+                story, p.source.url, (p.parsed.title if p.parsed else "") or p.source.title,
+                p.etag, p.last_modified, p.body_hash, p.status, p.error,
+                0 if ok else 1, utc_naive(p.polled_at), utc_naive(p.polled_at) if ok else None,
+            ])
+        if not rows:
+            return
+        # Validators are only replaced when the poll produced new ones; a failure keeps the old.
+        self.con.executemany(
+            """
+            INSERT INTO feeds (story, url, title, etag, last_modified, body_hash, last_status,
+                               last_error, consecutive_failures, last_polled_at, last_ok_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (story, url) DO UPDATE SET
+                title = CASE WHEN excluded.title <> '' THEN excluded.title ELSE feeds.title END,
+                etag = CASE WHEN excluded.last_error IS NULL THEN coalesce(excluded.etag, feeds.etag) ELSE feeds.etag END,
+                last_modified = CASE WHEN excluded.last_error IS NULL
+                                     THEN coalesce(excluded.last_modified, feeds.last_modified) ELSE feeds.last_modified END,
+                body_hash = coalesce(excluded.body_hash, feeds.body_hash),
+                last_status = excluded.last_status,
+                last_error = excluded.last_error,
+                consecutive_failures = CASE WHEN excluded.last_error IS NULL THEN 0
+                                            ELSE feeds.consecutive_failures + 1 END,
+                last_polled_at = excluded.last_polled_at,
+                last_ok_at = coalesce(excluded.last_ok_at, feeds.last_ok_at)
+            """,
+            rows,
+        )
+
+    def _save_entries(self, story: str, sightings: list[EntrySeen]) -> None:
+        if not sightings:
+            return
+        self.con.executemany(
+            """
+            INSERT INTO entries (story, feed_url, guid, link, article_id, title, published_at,
+                                 fingerprint, first_seen_at, last_seen_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (story, feed_url, guid) DO UPDATE SET
+                link = excluded.link, article_id = excluded.article_id, title = excluded.title,
+                published_at = excluded.published_at, fingerprint = excluded.fingerprint,
+                last_seen_at = excluded.last_seen_at
+            """,
+            [
+                [story, s.entry.feed_url, s.entry.guid, s.entry.link, s.article_id, s.entry.title,
+                 utc_naive(s.entry.published_at), s.fingerprint, utc_naive(s.seen_at), utc_naive(s.seen_at)]
+                for s in sightings
+            ],
+        )
+
+    def _save_decisions(self, run_id: str, story: str, decisions: list[Decision]) -> None:
+        articles, versions, verdicts = [], [], []
+        for d in decisions:
+            page, art, j = d.page, d.page.article, d.judgment
+            url = art.canonical_url if art else page.entry.link
+            outlet = art.outlet if art else (page.entry.source_name or outlet_of(url))
+            articles.append([d.article_id, url, outlet, utc_naive(d.first_seen_at)])
+            if d.version is not None:
+                versions.append([
+                    d.article_id, d.version, run_id, utc_naive(page.fetched_at), page.final_url,
+                    page.status, page.content_type, page.html_gz or None,
+                    art.title if art else page.entry.title, art.author if art else None,
+                    outlet, art.language if art else None,
+                    utc_naive(art.published_at) if art else utc_naive(page.entry.published_at),
+                    art.date_source if art else ("feed" if page.entry.published_at else "none"),
+                    art.text_source if art else "none", art.text if art else None,
+                    d.text_hash or None, d.signature or None, d.shingles,
+                ])
+            failed = j.verdict in (Verdict.FETCH_FAILED, Verdict.BLOCKED)
+            verdicts.append([
+                story, d.article_id, run_id, utc_naive(page.fetched_at), j.relevance, j.verdict.value,
+                j.reason, j.duplicate_of, j.duplicate_score, 1 if failed else 0,
+            ])
+        if articles:
+            self.con.executemany(
+                "INSERT INTO articles VALUES (?, ?, ?, ?) ON CONFLICT (article_id) DO NOTHING", articles
+            )
+        if versions:
+            self.con.executemany(
+                f"INSERT INTO article_versions VALUES ({', '.join('?' * 19)}) "
+                "ON CONFLICT (article_id, version) DO NOTHING",
+                versions,
+            )
+        if verdicts:
+            self.con.executemany(
+                """
+                INSERT INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (story, article_id) DO UPDATE SET
+                    run_id = excluded.run_id, judged_at = excluded.judged_at,
+                    relevance = excluded.relevance, verdict = excluded.verdict,
+                    reason = excluded.reason, duplicate_of = excluded.duplicate_of,
+                    duplicate_score = excluded.duplicate_score,
+                    attempts = verdicts.attempts + excluded.attempts
+                """,
+                verdicts,
+            )
+
+    def _finish_run(self, run_id: str, counts: RunCounts, finished_at: datetime, status: str) -> None:
+        v = counts.verdicts
+        self.con.execute(
+            """
+            UPDATE runs SET finished_at = ?, status = ?, feeds = ?, feeds_ok = ?,
+                feeds_not_modified = ?, feeds_failed = ?, entries_seen = ?, entries_new = ?,
+                pages_fetched = ?, extracted = ?, updates = ?, new = ?, syndicated = ?,
+                seed_copy = ?, off_topic = ?, no_text = ?, fetch_failed = ?, blocked = ?
+            WHERE run_id = ?
+            """,
+            [
+                utc_naive(finished_at), status, counts.feeds, counts.feeds_ok,
+                counts.feeds_not_modified, counts.feeds_failed, counts.entries_seen,
+                counts.entries_new, counts.pages_fetched, counts.extracted, counts.updates,
+                v["new"], v["syndicated"], v["seed_copy"], v["off_topic"], v["no_text"],
+                v["fetch_failed"], v["blocked"], run_id,
+            ],
+        )
