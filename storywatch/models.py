@@ -201,3 +201,13 @@ class EntrySeen:
     article_id: str
     fingerprint: str
     seen_at: datetime
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the warehouse already holds about an article: its verdict and latest version."""
+
+    verdict: str
+    attempts: int
+    content_hash: str | None
+    version: int

@@ -36,6 +36,7 @@ class FetchSettings(_Strict):
     concurrency: int = Field(4, ge=1, le=32, description="pages fetched at once per feed")
     max_pages_per_feed: int = Field(100, ge=1, description="new pages fetched from one feed per pass")
     user_agent: str = "storywatch/0.1 (+https://github.com/storywatch/storywatch; news monitoring)"
+    allow_hosts: tuple[str, ...] = Field((), description="hosts fetched even if they resolve to private addresses")
 
 
 class StoryConfig(_Strict):

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from storywatch.errors import WarehouseError
-from storywatch.models import Decision, EntrySeen, FeedPoll, FeedState, RunCounts, Verdict
+from storywatch.models import Decision, EntrySeen, FeedPoll, FeedState, Known, RunCounts, Verdict
 from storywatch.urls import outlet_of
 from warehouse.migrations import migrate
 from warehouse.views import ensure_views
@@ -26,14 +26,6 @@ def utc_naive(value: datetime | None) -> datetime | None:
     if value.tzinfo is not None:
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
     return value
-
-
-@dataclass(frozen=True)
-class KnownArticle:
-    verdict: str
-    attempts: int
-    content_hash: str | None
-    version: int
 
 
 @dataclass(frozen=True)
@@ -100,7 +92,7 @@ class Warehouse:
         ).fetchall()
         return {(r[0], r[1]): r[2] for r in rows}
 
-    def known_articles(self, story: str) -> dict[str, KnownArticle]:
+    def known_articles(self, story: str) -> dict[str, Known]:
         rows = self.con.execute(
             """
             SELECT v.article_id, v.verdict, v.attempts, l.content_hash, coalesce(l.version, 0)
@@ -109,7 +101,7 @@ class Warehouse:
             """,
             [story],
         ).fetchall()
-        return {r[0]: KnownArticle(r[1], r[2], r[3], r[4]) for r in rows}
+        return {r[0]: Known(r[1], r[2], r[3], r[4]) for r in rows}
 
     def coverage_rows(self, story: str) -> list[CoverageRow]:
         """On-story articles (not seed copies) in first-seen order, for the copy index."""
@@ -280,3 +272,18 @@ class Warehouse:
                 v["fetch_failed"], v["blocked"], run_id,
             ],
         )
+
+    # ---- reporting ---------------------------------------------------------------------------
+
+    def coverage(self, story: str, limit: int = 50) -> list[dict]:
+        """Rows of the `coverage` view for a story, earliest first."""
+        cursor = self.con.execute(
+            """
+            SELECT verdict, outlet, title, published_at, relevance, versions, url
+            FROM coverage WHERE story = ?
+            ORDER BY coalesce(published_at, first_seen_at), article_id LIMIT ?
+            """,
+            [story, limit],
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]

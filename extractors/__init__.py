@@ -1,0 +1,1 @@
+"""Bytes in, our records out: feed parsing, feed lists and article extraction (no network)."""

@@ -1,0 +1,1 @@
+"""Prefect flows and tasks, and the one HTTP client."""

@@ -1,0 +1,86 @@
+"""Prefect tasks: one per feed poll, one per feed's batch of pages (never one per article: the
+Prefect API records only a few dozen task runs a second). Tasks take and return plain records;
+no warehouse connection ever enters a task."""
+
+from __future__ import annotations
+
+import gzip
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from extractors.article import extract_article
+from extractors.feeds import parse_feed
+from flows.http import Fetcher, FetchPolicy, TransientFetchError
+from storywatch.models import FeedEntry, FeedPoll, FeedSource, FeedState, PageOutcome
+from storywatch.text import body_hash
+
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "")
+
+
+def retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's hook signature
+    """Prefect retry condition: only timeouts, connection errors, 429 and 5xx are retried."""
+    try:
+        state.result()
+    except TransientFetchError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="poll-feed", cache_policy=NO_CACHE, retry_condition_fn=retry_if_transient)
+def poll_feed(source: FeedSource, state: FeedState | None, policy: FetchPolicy) -> FeedPoll:
+    """Conditional GET of one feed; a 304 or an unchanged body is reported without parsing."""
+    headers = {}
+    if state and state.etag:
+        headers["If-None-Match"] = state.etag
+    if state and state.last_modified:
+        headers["If-Modified-Since"] = state.last_modified
+    polled_at = datetime.now(timezone.utc)
+    with Fetcher(policy) as fetcher:
+        result = fetcher.get(source.url, headers=headers, accept=FEED_ACCEPT)
+    common = dict(source=source, polled_at=polled_at, status=result.status, etag=result.etag,
+                  last_modified=result.last_modified)
+    if result.status == 304:
+        return FeedPoll(**common, not_modified=True)
+    if result.error:
+        return FeedPoll(**common, error=result.error)
+    digest = body_hash(result.body)
+    if state and state.body_hash == digest:
+        return FeedPoll(**common, not_modified=True, body_hash=digest)
+    parsed = parse_feed(result.body, result.final_url, result.content_type)
+    if parsed.error:
+        return FeedPoll(**common, error=parsed.error)
+    return FeedPoll(**common, body_hash=digest, parsed=parsed)
+
+
+@task(name="fetch-pages", cache_policy=NO_CACHE)
+def fetch_pages(batch: list[tuple[str, FeedEntry]], policy: FetchPolicy, concurrency: int) -> list[PageOutcome]:
+    """Fetch and extract one feed's new or changed pages, a few at a time."""
+    with Fetcher(policy) as fetcher, ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(lambda item: _fetch_page(fetcher, *item), batch))
+
+
+def _fetch_page(fetcher: Fetcher, article_id: str, entry: FeedEntry) -> PageOutcome:
+    fetched_at = datetime.now(timezone.utc)
+    try:
+        result = fetcher.get(entry.link, accept=PAGE_ACCEPT)
+    except TransientFetchError as exc:
+        return PageOutcome(article_id, entry, fetched_at, entry.link, None, "", b"", str(exc), False, None)
+    if result.blocked:
+        return PageOutcome(article_id, entry, fetched_at, result.final_url, None, "", b"",
+                           result.error, True, None)
+    media_type = result.content_type.split(";")[0].strip().lower()
+    html = result.body if result.ok and media_type.startswith(HTML_TYPES) else b""
+    error = result.error or (None if html else f"not an HTML page ({media_type or 'no type'})")
+    # With no usable page, the feed entry's own text stands in (text_source = "feed").
+    article = extract_article(html, result.final_url, entry, fetched_at)
+    if result.error and article.text_source == "none":
+        article = None  # nothing to judge: fetch_failed
+    return PageOutcome(article_id, entry, fetched_at, result.final_url, result.status,
+                       result.content_type, gzip.compress(html, 6) if html else b"", error, False, article)

@@ -1,0 +1,1 @@
+"""storywatch: follow one news story across feeds and record its coverage in DuckDB."""

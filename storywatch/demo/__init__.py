@@ -1,0 +1,1 @@
+"""The bundled sample site and the `storywatch demo` command."""
