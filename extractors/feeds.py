@@ -37,7 +37,7 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
         seen_guids.add(entry.guid)
         entries.append(entry)
     title = str(parsed.feed.get("title", "")).strip()
-    if not entries and (parsed.bozo or not parsed.version):
+    if not entries and (parsed.get("bozo") or not parsed.get("version")):
         cause = parsed.get("bozo_exception") or "no feed elements found"
         return ParsedFeed(url, title, [], f"not a feed: {type(cause).__name__ if isinstance(cause, Exception) else ''} {cause}".replace("  ", " ").strip())
     return ParsedFeed(url, title, entries)
@@ -71,7 +71,7 @@ def _link(raw: dict, feed_url: str) -> str:
     candidates += [l.get("href", "") for l in raw.get("links", []) or [] if l.get("rel") == "alternate"]
     if raw.get("guidislink"):
         candidates.append(raw.get("id", ""))
-    for candidate in candidates:
+    for candidate in filter(None, (str(c).strip() for c in candidates)):
         absolute = canonicalize(unwrap_aggregator(canonicalize(candidate, base=feed_url) or ""))
         if absolute:
             return absolute

@@ -13,7 +13,6 @@ others), so 1.0 means "uses the story's vocabulary as much as a seed does" and t
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -99,12 +98,13 @@ class StoryProfile:
 
 
 def _weights(seed_texts: list[str]) -> dict[str, float]:
-    """Story terms: used by at least two seeds (or the only one), weighted by seed share x rarity."""
+    """Story terms: used by at least two seeds (or the only one), weighted by the square of the
+    share of seeds using them (what every seed says is the story's core) times rarity."""
     per_seed = [set(terms(t)) for t in seed_texts]
     df: Counter[str] = Counter(term for seen in per_seed for term in seen)
     min_df = 2 if len(seed_texts) >= 2 else 1
     scored = {
-        term: (n / len(seed_texts)) * specificity(term)
+        term: (n / len(seed_texts)) ** 2 * specificity(term)
         for term, n in df.items()
         if n >= min_df
     }
@@ -113,11 +113,10 @@ def _weights(seed_texts: list[str]) -> dict[str, float]:
 
 
 def _coverage(weights: dict[str, float], article_terms: Counter[str]) -> float:
-    """Share of the profile's weight present in the article; a term used once counts 0.6,
-    twice or more counts fully (one passing mention is weaker evidence than a theme)."""
+    """Share of the profile's weight present in the article; a term used once counts 0.7, twice or
+    more counts fully (one passing mention is weaker evidence than a theme)."""
     total = sum(weights.values())
     if not total:
         return 0.0
     found = sum(w * min(1.0, 0.4 + 0.3 * article_terms[t]) for t, w in weights.items() if t in article_terms)
-    # Sub-linear in length: long pages get no extra credit just for size.
-    return found / total if math.isfinite(found) else 0.0
+    return found / total
