@@ -19,6 +19,8 @@ from storywatch.errors import StorywatchError  # noqa: E402
 app = typer.Typer(help="Follow one news story across feeds and record its coverage in DuckDB.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 console = Console()
+if not console.is_terminal:  # piped or captured output: keep tables readable
+    console = Console(width=120)
 DEFAULT_DB = "storywatch-data/storywatch.duckdb"
 
 

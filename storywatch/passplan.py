@@ -28,14 +28,15 @@ def fingerprint(entry: FeedEntry) -> str:
 
 def plan_fetches(
     polls: list[FeedPoll],
-    known_entries: Mapping[tuple[str, str], str],
+    known_entries: Mapping[tuple[str, str], tuple[str, str]],
     known_articles: Mapping[str, Known],
     now: datetime,
     max_per_feed: int,
     counts: RunCounts,
 ) -> FetchPlan:
-    """Decide which entries need their page fetched: URLs never judged, failed fetches under
-    the attempt limit, and known entries whose feed text changed (a possible edit)."""
+    """Decide which entries need their page fetched: entries whose URL was never judged,
+    failed fetches under the attempt limit, and known entries whose feed text changed (a
+    possible edit). `known_entries` maps (feed URL, GUID) to (fingerprint, article ID)."""
     plan = FetchPlan()
     planned: set[str] = set()
     for poll in polls:
@@ -44,18 +45,18 @@ def plan_fetches(
         work = plan.batches.setdefault(poll.source.url, [])
         for entry in poll.parsed.entries:
             counts.entries_seen += 1
-            aid = article_id(entry.link)
             fp = fingerprint(entry)
             previous = known_entries.get((entry.feed_url, entry.guid))
-            if previous is None:
-                counts.entries_new += 1
+            # A known entry keeps the article ID its page resolved to (redirects, canonical URLs).
+            aid = previous[1] if previous else article_id(entry.link)
+            counts.entries_new += previous is None
             plan.sightings.append(EntrySeen(entry, aid, fp, now))
             if aid in planned or len(work) >= max_per_feed:
                 continue
             known = known_articles.get(aid)
             retry = known is not None and known.verdict == Verdict.FETCH_FAILED.value and known.attempts < MAX_FETCH_ATTEMPTS
-            changed = known is not None and previous is not None and previous != fp and known.verdict != Verdict.BLOCKED.value
-            if known is None or retry or changed:
+            edited = known is not None and previous is not None and previous[0] != fp and known.verdict != Verdict.BLOCKED.value
+            if known is None or retry or edited:
                 work.append((aid, entry))
                 planned.add(aid)
     return plan

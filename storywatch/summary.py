@@ -37,10 +37,14 @@ def render_summary(console: Console, result: dict, title: str = "storywatch pass
 
 def render_coverage(console: Console, rows: list[dict], story: str) -> None:
     table = Table(title=f"coverage — {story}", title_justify="left")
-    for name in ("published", "verdict", "outlet", "title", "relevance", "versions"):
-        table.add_column(name, justify="right" if name in ("relevance", "versions") else "left")
+    table.add_column("published", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("outlet", no_wrap=True)
+    table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=44)
+    table.add_column("relevance", justify="right")
+    table.add_column("versions", justify="right")
     for row in rows:
-        published = row["published_at"].strftime("%Y-%m-%d %H:%M") if row["published_at"] else "—"
+        published = row["published_at"].strftime("%Y-%m-%d") if row["published_at"] else "—"
         table.add_row(published, row["verdict"], row["outlet"] or "", (row["title"] or "")[:70],
                       f"{row['relevance']:.2f}", str(row["versions"]))
     console.print(table)

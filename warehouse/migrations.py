@@ -55,6 +55,8 @@ def _m001_initial(con: duckdb.DuckDBPyConnection) -> None:
             article_id VARCHAR PRIMARY KEY,       -- uuid5 of the canonical URL's identity
             url VARCHAR NOT NULL,                 -- canonical URL
             outlet VARCHAR,
+            title VARCHAR,                        -- from the feed entry, for pages never fetched
+            published_at TIMESTAMP,               -- from the feed entry
             first_seen_at TIMESTAMP NOT NULL
         );
         CREATE TABLE article_versions (

@@ -85,12 +85,12 @@ class Warehouse:
         ).fetchall()
         return {r[0]: FeedState(r[0], r[1], r[2], r[3], r[4]) for r in rows}
 
-    def known_entries(self, story: str) -> dict[tuple[str, str], str]:
-        """(feed_url, guid) -> fingerprint of every entry seen for the story."""
+    def known_entries(self, story: str) -> dict[tuple[str, str], tuple[str, str]]:
+        """(feed_url, guid) -> (fingerprint, article_id) of every entry seen for the story."""
         rows = self.con.execute(
-            "SELECT feed_url, guid, fingerprint FROM entries WHERE story = ?", [story]
+            "SELECT feed_url, guid, fingerprint, article_id FROM entries WHERE story = ?", [story]
         ).fetchall()
-        return {(r[0], r[1]): r[2] for r in rows}
+        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
     def known_articles(self, story: str) -> dict[str, Known]:
         rows = self.con.execute(
@@ -158,14 +158,15 @@ class Warehouse:
         rows = []
         for p in polls:
             ok = not p.failed
+            # A failed poll's validators must not be kept: the next poll has to see the body.
             rows.append([
                 story, p.source.url, (p.parsed.title if p.parsed else "") or p.source.title,
-                p.etag, p.last_modified, p.body_hash, p.status, p.error,
+                p.etag if ok else None, p.last_modified if ok else None, p.body_hash if ok else None,
+                p.status, p.error,
                 0 if ok else 1, utc_naive(p.polled_at), utc_naive(p.polled_at) if ok else None,
             ])
         if not rows:
             return
-        # Validators are only replaced when the poll produced new ones; a failure keeps the old.
         self.con.executemany(
             """
             INSERT INTO feeds (story, url, title, etag, last_modified, body_hash, last_status,
@@ -173,10 +174,10 @@ class Warehouse:
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (story, url) DO UPDATE SET
                 title = CASE WHEN excluded.title <> '' THEN excluded.title ELSE feeds.title END,
-                etag = CASE WHEN excluded.last_error IS NULL THEN coalesce(excluded.etag, feeds.etag) ELSE feeds.etag END,
+                etag = CASE WHEN excluded.last_error IS NULL THEN coalesce(excluded.etag, feeds.etag) END,
                 last_modified = CASE WHEN excluded.last_error IS NULL
-                                     THEN coalesce(excluded.last_modified, feeds.last_modified) ELSE feeds.last_modified END,
-                body_hash = coalesce(excluded.body_hash, feeds.body_hash),
+                                     THEN coalesce(excluded.last_modified, feeds.last_modified) END,
+                body_hash = CASE WHEN excluded.last_error IS NULL THEN coalesce(excluded.body_hash, feeds.body_hash) END,
                 last_status = excluded.last_status,
                 last_error = excluded.last_error,
                 consecutive_failures = CASE WHEN excluded.last_error IS NULL THEN 0
@@ -213,7 +214,8 @@ class Warehouse:
             page, art, j = d.page, d.page.article, d.judgment
             url = art.canonical_url if art else page.entry.link
             outlet = art.outlet if art else (page.entry.source_name or outlet_of(url))
-            articles.append([d.article_id, url, outlet, utc_naive(d.first_seen_at)])
+            articles.append([d.article_id, url, outlet, page.entry.title, utc_naive(page.entry.published_at),
+                             utc_naive(d.first_seen_at)])
             if d.version is not None:
                 versions.append([
                     d.article_id, d.version, run_id, utc_naive(page.fetched_at), page.final_url,
@@ -232,7 +234,7 @@ class Warehouse:
             ])
         if articles:
             self.con.executemany(
-                "INSERT INTO articles VALUES (?, ?, ?, ?) ON CONFLICT (article_id) DO NOTHING", articles
+                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (article_id) DO NOTHING", articles
             )
         if versions:
             self.con.executemany(

@@ -12,8 +12,9 @@ VIEWS = {
         QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY version DESC) = 1
     """,
     "judgments": """
-        SELECT v.story, v.article_id, a.url, coalesce(l.outlet, a.outlet) AS outlet, l.title,
-               l.published_at, a.first_seen_at, v.relevance,
+        SELECT v.story, v.article_id, a.url, coalesce(l.outlet, a.outlet) AS outlet,
+               coalesce(l.title, a.title) AS title, coalesce(l.published_at, a.published_at) AS published_at,
+               a.first_seen_at, v.relevance,
                v.verdict IN ('new', 'syndicated', 'seed_copy') AS on_story,
                v.verdict, v.duplicate_of, v.reason,
                coalesce(n.versions, 0)::INTEGER AS versions

@@ -70,7 +70,7 @@ def build_pages(articles: list[dict], seeds: dict[str, str], phase: int) -> list
         pages.append(Page(a["outlet"], a["slug"], headline, a["author"],
                           datetime.fromisoformat(a["published"]), tuple(paragraphs), a["label"], a["pass"]))
     originals = [p for p in pages if p.label == "on_story" and p.phase == 1 and p.slug != EDITED_SLUG]
-    first = min((p.published for p in pages), default=datetime.fromisoformat("2026-11-20T09:00:00+00:00"))
+    first = min((p.published for p in originals), default=datetime.fromisoformat("2026-11-20T09:00:00+00:00"))
     for i, (name, text) in enumerate(list(seeds.items())[2:4]):
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         pages.append(Page("the-ledger", f"wire-copy-{i + 1}", f"Wire: {lines[0]}", "Ledger Wire Desk",
@@ -92,13 +92,14 @@ def render_page(page: Page, base: str) -> bytes:
 
 
 def render_rss(title: str, base: str, items: list[tuple[str, str, str, datetime]]) -> bytes:
-    """RSS 2.0 with (title, link, summary, published) items, newest first."""
+    """RSS 2.0 with (title, link, summary, published) items, newest first; the GUID is the
+    link without its query string (tracking parameters), or the whole link for redirect links."""
     out = [f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>{html.escape(title)}</title>'
            f"<link>{base}/</link><description>{html.escape(title)}</description>"]
     for item_title, link, summary, published in sorted(items, key=lambda i: i[3], reverse=True):
         out.append(
             f"<item><title>{html.escape(item_title)}</title><link>{html.escape(link)}</link>"
-            f"<guid isPermaLink=\"false\">{html.escape(link.split('?')[0])}</guid>"
+            f"<guid isPermaLink=\"false\">{html.escape(link if '/go?' in link else link.split('?')[0])}</guid>"
             f"<pubDate>{format_datetime(published)}</pubDate>"
             f"<description>{html.escape(summary)}</description></item>"
         )
