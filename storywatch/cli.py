@@ -52,9 +52,12 @@ def run(
     """Run one monitoring pass and print its summary."""
     from storywatch.story import load_story
     from storywatch.summary import render_summary
+    from warehouse.store import Warehouse
 
     try:
-        load_story(story, feeds)  # fail fast with a one-line error before Prefect starts
+        # Fail fast, with one line, before Prefect starts: bad story folder, locked database.
+        load_story(story, feeds)
+        Warehouse.open(db).close()
         with console.status("polling feeds, fetching and judging articles…"):
             result = run_pass(story, db, feeds, allow_private_hosts)
     except StorywatchError as exc:

@@ -1,0 +1,76 @@
+"""The `storywatch` command: demo end to end, and one-line errors with a non-zero exit."""
+
+import subprocess
+import sys
+
+import duckdb
+from typer.testing import CliRunner
+
+from storywatch.cli import app
+from tests.conftest import SEED_STORY, make_story
+
+runner = CliRunner()
+
+
+def test_every_command_has_help():
+    for command in ([], ["run"], ["demo"]):
+        result = runner.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_demo_prints_summary_and_coverage(prefect_harness, tmp_path):
+    db = tmp_path / "demo.duckdb"
+    result = runner.invoke(app, ["demo", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "pass 1" in result.output and "pass 2" in result.output and "coverage" in result.output
+    con = duckdb.connect(str(db), read_only=True)
+    verdicts = dict(con.execute("SELECT verdict, count(*) FROM judgments GROUP BY verdict").fetchall())
+    assert verdicts["seed_copy"] == 2 and verdicts["new"] >= 5 and verdicts["off_topic"] >= 5
+    assert con.execute("SELECT max(versions) FROM judgments").fetchone()[0] == 2
+    assert con.execute("SELECT count(*) FROM runs WHERE status = 'completed'").fetchone()[0] == 2
+
+
+def test_demo_refuses_to_overwrite_other_files(tmp_path):
+    db = tmp_path / "precious.duckdb"
+    db.write_bytes(b"data")
+    result = runner.invoke(app, ["demo", "--db", str(db)])
+    assert result.exit_code == 2 and "exists" in result.output and db.read_bytes() == b"data"
+
+
+def test_run_bad_story_folder_is_one_line(tmp_path):
+    result = runner.invoke(app, ["run", "--story", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [f"error: {tmp_path / 'nope'}: story folder not found"]
+
+
+def test_run_unreadable_feeds_file(tmp_path):
+    story = make_story(tmp_path, ["https://example.com/feed"])
+    result = runner.invoke(app, ["run", "--story", str(story), "--feeds", str(tmp_path / "none.txt")])
+    assert result.exit_code == 2 and "none.txt: cannot read feeds file" in result.output
+
+
+def test_run_locked_db_is_one_line(prefect_harness, tmp_path):
+    story = make_story(tmp_path, ["http://127.0.0.1:9/feed.xml"])
+    db = tmp_path / "locked.duckdb"
+    duckdb.connect(str(db)).close()
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        result = runner.invoke(app, ["run", "--story", str(story), "--db", str(db), "--allow-private-hosts"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 2
+    assert "in use by another storywatch process" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_run_completes_when_feeds_fail(prefect_harness, tmp_path):
+    story = make_story(tmp_path, ["http://127.0.0.1:9/refused-port.xml"])
+    db = tmp_path / "w.duckdb"
+    result = runner.invoke(app, ["run", "--story", str(story), "--db", str(db), "--allow-private-hosts"])
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(db), read_only=True)
+    status, error, failures = con.execute("SELECT last_status, last_error, consecutive_failures FROM feeds").fetchone()
+    assert status is None and "ConnectError" in error and failures == 1

@@ -1,0 +1,149 @@
+"""The real `monitor_story` flow against the sample site served on 127.0.0.1, with a real
+DuckDB file: verdicts, dedupe pointers, the 304 path, an edited article, a failing feed,
+the private-address guard, and idempotent re-runs."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from datetime import datetime, timezone
+
+import duckdb
+import pytest
+from werkzeug import Response
+
+from extractors.article import extract_article
+from flows.monitor import monitor_story
+from pytest_httpserver import HTTPServer
+
+from storywatch.demo.site import EDITED_SLUG, DemoSite, render_rss
+from storywatch.story import load_story
+from tests.conftest import SEED_STORY, make_story
+
+TABLES = ("feeds", "entries", "articles", "article_versions", "verdicts")
+
+
+def _snapshot(db) -> dict:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        snap = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+        snap["judgments"] = con.execute(
+            "SELECT article_id, verdict, duplicate_of, relevance, versions FROM judgments ORDER BY article_id"
+        ).fetchall()
+        snap["daily"] = con.execute("SELECT * FROM daily_coverage").fetchall()
+        return snap
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def site_run(prefect_harness, tmp_path_factory):
+    """Serve the sample site with pytest-httpserver and run passes 1, 2 and 3 (no change)."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    base = f"http://127.0.0.1:{server.port}"
+    site = DemoSite(load_story(SEED_STORY).seeds, base)
+
+    def handler(request):
+        target = request.full_path if request.query_string else request.path
+        status, headers, body = site.respond(target, request.headers.get("If-None-Match"))
+        return Response(body, status=status, headers=headers)
+
+    server.expect_request("/refused.xml").respond_with_data(
+        render_rss("Refused", base, [("Internal link", f"http://localhost:{server.port}/gadget-hub/x", "", site.pages[0].published)]),
+        content_type="application/rss+xml",
+    )
+    server.expect_request(re.compile(".*")).respond_with_handler(handler)  # after /refused.xml
+    tmp = tmp_path_factory.mktemp("flow")
+    feeds = site.feed_urls() + [f"{base}/refused.xml"]
+    story = make_story(tmp, feeds, 'allow_hosts = ["127.0.0.1"]\n')
+    db = tmp / "sw.duckdb"
+    results, snaps = [], []
+    for phase in (1, 2, 2):
+        site.set_phase(phase)
+        results.append(monitor_story(story_dir=str(story), db_path=str(db)))
+        snaps.append(_snapshot(db))
+    yield {"site": site, "db": db, "results": results, "snaps": snaps, "story": story}
+    server.stop()
+
+
+def _query(db, sql, *params):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def test_first_pass_reaches_every_verdict(site_run):
+    v = site_run["results"][0]["verdicts"]
+    labels = [p.label for p in site_run["site"].pages if p.phase == 1]
+    assert v["seed_copy"] == labels.count("seed_copy") == 2
+    assert v["syndicated"] == labels.count("syndicated") == 2
+    assert v["no_text"] == 1  # the script-shell page with an empty feed summary
+    assert v["fetch_failed"] == 1  # a 404 with nothing in the feed
+    assert v["blocked"] == 1  # a link to localhost, not on the allow-list
+    written = labels.count("on_story") + labels.count("same_actors") + labels.count("off_topic")
+    assert v["new"] + v["off_topic"] == written
+    recipes = _query(site_run["db"], "SELECT verdict FROM judgments WHERE url LIKE '%kitchen-table%'")
+    assert recipes and all(r[0] == "off_topic" for r in recipes)
+
+
+def test_feed_failure_is_recorded_and_does_not_fail_the_run(site_run):
+    r1, r2, r3 = site_run["results"]
+    assert r1["feeds_failed"] == 1 and r1["feeds"] == len(site_run["site"].feed_urls()) + 1
+    (failures, error), = _query(site_run["db"], "SELECT consecutive_failures, last_error FROM feeds WHERE url LIKE '%retired.xml'")
+    assert failures == 3 and error.startswith("not a feed")
+
+
+def test_copies_point_at_their_originals(site_run):
+    db = site_run["db"]
+    seed_copies = _query(db, "SELECT duplicate_of, reason FROM judgments WHERE verdict = 'seed_copy'")
+    assert {d for d, _ in seed_copies} <= {p.name for p in SEED_STORY.glob("*.txt")}
+    pairs = _query(db, """
+        SELECT s.url, o.url FROM judgments s JOIN judgments o ON s.duplicate_of = o.article_id
+        WHERE s.verdict = 'syndicated'""")
+    assert len(pairs) == 2
+    for copy_url, original_url in pairs:
+        assert copy_url.endswith("syndicated-" + original_url.rsplit("/", 1)[1])
+
+
+def test_each_url_judged_once_despite_tracking_params_and_aggregator_redirects(site_run):
+    urls = [u for (u,) in _query(site_run["db"], "SELECT url FROM judgments")]
+    assert len(urls) == len(set(urls))
+    assert not any("utm_" in u or "/go?" in u for u in urls)
+
+
+def test_second_pass_uses_304_and_records_the_edit(site_run):
+    r2 = site_run["results"][1]
+    assert r2["feeds_not_modified"] >= 3
+    assert r2["updates"] == 1 and r2["verdicts"]["new"] >= 1
+    versions = _query(site_run["db"], """
+        SELECT version, av.title, text FROM article_versions av JOIN articles a USING (article_id)
+        WHERE a.url LIKE ? ORDER BY version""", f"%{EDITED_SLUG}")
+    assert [v[0] for v in versions] == [1, 2]
+    assert versions[0][1] != versions[1][1]  # headline changed
+    assert len(versions[1][2]) > len(versions[0][2])  # a paragraph was added; the old text is kept
+    (n,), = _query(site_run["db"], "SELECT versions FROM judgments WHERE url LIKE ?", f"%{EDITED_SLUG}")
+    assert n == 2
+
+
+def test_rerun_adds_nothing(site_run):
+    r3 = site_run["results"][2]
+    snap2, snap3 = site_run["snaps"][1], site_run["snaps"][2]
+    assert snap2 == snap3
+    assert r3["feeds_not_modified"] == r3["feeds"] - 1  # all but the failing feed
+    assert r3["updates"] == 0 and r3["verdicts"]["new"] == 0
+
+
+def test_raw_html_kept_for_reextraction(site_run):
+    rows = _query(site_run["db"], "SELECT html_gz, final_url, text FROM article_versions WHERE text_source = 'page' LIMIT 3")
+    assert rows
+    for html_gz, url, text in rows:
+        assert extract_article(gzip.decompress(html_gz), url, None, datetime.now(timezone.utc)).text == text
+
+
+def test_runs_table_has_counts(site_run):
+    rows = _query(site_run["db"], "SELECT status, new, updates FROM runs ORDER BY started_at")
+    assert [r[0] for r in rows] == ["completed"] * 3
+    assert rows[0][1] == site_run["results"][0]["verdicts"]["new"]
