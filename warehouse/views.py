@@ -54,6 +54,10 @@ VIEWS = {
 }
 
 
+# Shown to users after the demo as a first query to try.
+EXAMPLE_QUERY = "SELECT * FROM daily_coverage"
+
+
 def ensure_views(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)create every view in one transaction."""
     con.execute("BEGIN TRANSACTION")

@@ -39,6 +39,7 @@ def prepare_story(folder: Path, feed_urls: list[str]) -> Path:
 def run_demo(db: Path, console: Console) -> None:
     from storywatch.cli import run_pass
     from warehouse.store import Warehouse
+    from warehouse.views import EXAMPLE_QUERY
 
     if db.exists() and db.resolve() != DEFAULT_DEMO_DB.resolve():
         raise ConfigError(f"{db}: exists; the demo writes a fresh file, give a new path")
@@ -65,4 +66,4 @@ def run_demo(db: Path, console: Console) -> None:
     finally:
         server.shutdown()
     console.print(f"\nQuery it: [bold]python -c \"import duckdb; print(duckdb.connect('{db}', read_only=True)"
-                  f".sql('SELECT * FROM daily_coverage'))\"[/bold]", soft_wrap=True)
+                  f".sql('{EXAMPLE_QUERY}'))\"[/bold]", soft_wrap=True)
