@@ -52,6 +52,9 @@ def _entry(raw: dict, feed_url: str) -> FeedEntry | None:
     content = "\n".join(html_to_text(c.get("value", "")) for c in raw.get("content", []) or [])
     guid = str(raw.get("id") or "").strip() or link
     source = raw.get("source") or {}
+    source_name = str(source.get("title", "")).strip() if hasattr(source, "get") else ""
+    if source_name and title.endswith(f" - {source_name}"):  # news-search titles carry the outlet
+        title = title[: -len(source_name) - 3].rstrip()
     return FeedEntry(
         feed_url=feed_url,
         guid=guid[:1000] if len(guid) <= 1000 else hashlib.sha256(guid.encode()).hexdigest(),
@@ -60,7 +63,7 @@ def _entry(raw: dict, feed_url: str) -> FeedEntry | None:
         summary=summary,
         content=content.strip(),
         published_at=_date(raw),
-        source_name=str(source.get("title", "")).strip() if hasattr(source, "get") else "",
+        source_name=source_name,
     )
 
 

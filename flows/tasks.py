@@ -16,6 +16,7 @@ from extractors.feeds import parse_feed
 from flows.http import Fetcher, FetchPolicy, TransientFetchError
 from storywatch.models import FeedEntry, FeedPoll, FeedSource, FeedState, PageOutcome
 from storywatch.text import body_hash
+from storywatch.urls import is_aggregator
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
@@ -78,6 +79,8 @@ def _fetch_page(fetcher: Fetcher, article_id: str, entry: FeedEntry) -> PageOutc
     media_type = result.content_type.split(";")[0].strip().lower()
     html = result.body if result.ok and media_type.startswith(HTML_TYPES) else b""
     error = result.error or (None if html else f"not an HTML page ({media_type or 'no type'})")
+    if is_aggregator(result.final_url):  # an unresolved news-search link: judge the entry's text
+        html, error = b"", f"aggregator page, publisher URL not resolved: {result.final_url}"
     # With no usable page, the feed entry's own text stands in (text_source = "feed").
     article = extract_article(html, result.final_url, entry, fetched_at)
     if result.error and article.text_source == "none":

@@ -114,6 +114,19 @@ def unwrap_aggregator(url: str) -> str:
     return url
 
 
+# Hosts whose article links lead to an interstitial page rather than the article when the
+# publisher's URL cannot be recovered from the link; their pages are never judged as articles.
+AGGREGATOR_HOSTS = ("news.google.com",)
+
+
+def is_aggregator(url: str) -> bool:
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    return any(host == h or host.endswith("." + h) for h in AGGREGATOR_HOSTS)
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)

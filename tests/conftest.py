@@ -50,3 +50,9 @@ def seed_texts() -> dict[str, str]:
     from storywatch.story import load_story
 
     return load_story(SEED_STORY).seeds
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    """pytest-httpserver on 127.0.0.1 (not "localhost"), so URLs name the address itself."""
+    return ("127.0.0.1", 0)

@@ -89,3 +89,13 @@ def test_parse_feed_never_raises_on_arbitrary_bytes(data):
     parsed = parse_feed(data, "https://x.example/feed")
     # Either entries, or no entries with (for non-feeds) one error line; never an exception.
     assert parsed.error is None or (parsed.entries == [] and "\n" not in parsed.error)
+
+
+def test_news_search_feed_titles_outlets_and_links():
+    parsed = parse_feed((FEEDS / "google-news.xml").read_bytes(), "https://news.google.com/rss/search?q=x")
+    first, second = parsed.entries
+    assert first.title == "Meta readies open-source release of Wang's first models"
+    assert first.source_name == "The Signal"
+    assert first.link == "https://signal.example/2026/11/meta-open-models"
+    assert second.source_name == "Daily Wire Service"
+    assert second.link.startswith("https://news.google.com/rss/articles/")  # token without a URL: kept

@@ -73,3 +73,10 @@ def test_canonicalize_idempotent_on_urls(url):
     once = canonicalize(url)
     assert canonicalize(once) == once
     assert "#" not in once
+
+
+def test_is_aggregator():
+    from storywatch.urls import is_aggregator
+
+    assert is_aggregator("https://news.google.com/rss/articles/CBMi?oc=5")
+    assert not is_aggregator("https://www.theverge.com/2026/11/meta")

@@ -1,0 +1,87 @@
+"""The HTTP client against a real server on 127.0.0.1: redirects, the address guard on every
+hop, caps on size and time, transient vs permanent failures."""
+
+import gzip
+import time
+
+import pytest
+from werkzeug import Response
+
+from flows.http import Fetcher, FetchPolicy, TransientFetchError
+
+UA = "storywatch-test/1"
+
+
+def _fetcher(**kw) -> Fetcher:
+    policy = dict(user_agent=UA, timeout_seconds=2, max_bytes=50_000, max_redirects=3, allow_hosts=frozenset({"127.0.0.1"}))
+    policy.update(kw)
+    return Fetcher(FetchPolicy(**policy))
+
+
+def test_follows_redirects_and_sends_user_agent_and_validators(httpserver):
+    httpserver.expect_request("/old").respond_with_data("", status=301, headers={"Location": "/new"})
+    httpserver.expect_request("/new", headers={"User-Agent": UA}).respond_with_data("<p>hi</p>", content_type="text/html",
+                                                                                  headers={"ETag": '"v1"'})
+    with _fetcher() as f:
+        r = f.get(httpserver.url_for("/old"), headers={"If-None-Match": '"v0"'})
+    assert r.ok and r.final_url == httpserver.url_for("/new") and r.body == b"<p>hi</p>" and r.etag == '"v1"'
+
+
+def test_redirect_to_private_host_is_blocked_after_dns(httpserver):
+    target = f"http://localhost:{httpserver.port}/secret"
+    httpserver.expect_request("/hop").respond_with_data("", status=302, headers={"Location": target})
+    with _fetcher() as f:
+        r = f.get(httpserver.url_for("/hop"))
+    assert r.blocked and "localhost resolves to loopback" in r.error and r.final_url == target
+    assert all(req.path != "/secret" for req, _ in httpserver.log)
+
+
+def test_guard_without_allow_list_and_schemes(httpserver):
+    with _fetcher(allow_hosts=frozenset()) as f:
+        assert f.get(httpserver.url_for("/x")).blocked
+        assert "scheme 'file'" in f.get("file:///etc/passwd").error
+    with _fetcher(allow_hosts=frozenset(), allow_private_hosts=True) as f:
+        httpserver.expect_request("/x").respond_with_data("ok")
+        assert f.get(httpserver.url_for("/x")).body == b"ok"
+
+
+def test_redirect_loop_stops(httpserver):
+    httpserver.expect_request("/loop").respond_with_data("", status=302, headers={"Location": "/loop"})
+    with _fetcher() as f:
+        r = f.get(httpserver.url_for("/loop"))
+    assert r.error == "more than 3 redirects"
+
+
+def test_size_cap_applies_to_decoded_gzip_bomb(httpserver):
+    bomb = gzip.compress(b"\0" * 5_000_000)
+    httpserver.expect_request("/bomb").respond_with_data(bomb, headers={"Content-Encoding": "gzip"})
+    with _fetcher() as f:
+        r = f.get(httpserver.url_for("/bomb"))
+    assert len(bomb) < 50_000 and r.body == b"" and r.error == "body over 50000 bytes"
+
+
+def test_transient_errors_raise_permanent_ones_return(httpserver):
+    httpserver.expect_request("/busy").respond_with_data("", status=503)
+    httpserver.expect_request("/gone").respond_with_data("nope", status=404)
+    with _fetcher() as f:
+        with pytest.raises(TransientFetchError, match="HTTP 503"):
+            f.get(httpserver.url_for("/busy"))
+        r = f.get(httpserver.url_for("/gone"))
+        assert r.status == 404 and r.error == "HTTP 404"
+        with pytest.raises(TransientFetchError, match="ConnectError"):
+            f.get("http://127.0.0.1:9/refused")
+
+
+def test_slow_drip_hits_total_time_limit(httpserver):
+    def drip(_request):
+        def body():
+            for _ in range(100):
+                time.sleep(0.1)
+                yield b"x" * 10
+        return Response(body(), content_type="text/html")
+
+    httpserver.expect_request("/drip").respond_with_handler(drip)
+    started = time.monotonic()
+    with _fetcher(timeout_seconds=0.5) as f, pytest.raises(TransientFetchError, match="took longer"):
+        f.get(httpserver.url_for("/drip"))
+    assert time.monotonic() - started < 5
