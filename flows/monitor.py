@@ -6,6 +6,7 @@ transaction. The flow is the only place that holds the DuckDB connection."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import asdict, replace
 from datetime import datetime, timezone
@@ -14,8 +15,10 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.context import get_run_context
 
+from flows.alerts import deliver
 from flows.http import FetchPolicy
 from flows.tasks import fetch_pages, poll_feed
+from storywatch.alerts import plan_messages, raise_alerts, resolve_channels
 from storywatch.dedupe import Signature
 from storywatch.judge import Judge
 from storywatch.models import FeedPoll, RunCounts
@@ -32,13 +35,15 @@ def monitor_story(
     db_path: str = DEFAULT_DB,
     feeds_file: str | None = None,
     allow_private_hosts: bool = False,
+    wait_seconds: float = 300.0,
 ) -> dict:
-    """Run one pass for the story in `story_dir`, writing to the DuckDB file `db_path`.
-    Returns the run's counts (also stored in the `runs` table)."""
+    """Run one pass for the story in `story_dir`, writing to the DuckDB file `db_path`
+    (waiting up to `wait_seconds` if another pass holds it). Returns the run's counts (also
+    stored in the `runs` table)."""
     story = load_story(story_dir, feeds_file)
     run_id = _run_id()
     started = datetime.now(timezone.utc)
-    with Warehouse.open(db_path) as wh:
+    with Warehouse.open(db_path, wait_seconds=wait_seconds) as wh:
         wh.start_run(run_id, story.slug, started)
         try:
             counts = _run_pass(story, wh, run_id, allow_private_hosts)
@@ -82,13 +87,48 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     pages = [page for future in page_futures for page in future.result()]
     log.info("fetched %d pages", len(pages))
 
+    alerting = story.config.alerts
+    channels = resolve_channels(alerting, os.environ)
     judge = Judge.for_story(story.seeds, story.config.thresholds.relevance)
     for row in wh.coverage_rows(story.slug):
         judge.remember(row.article_id, row.content_hash, Signature.from_bytes(row.minhash, row.shingles))
     decisions, redirected = decide(pages, judge, known_articles, counts)
     sightings = [replace(s, article_id=redirected.get(s.article_id, s.article_id)) for s in plan.sightings]
-    wh.save_pass(run_id, story.slug, polls, sightings, decisions, counts, datetime.now(timezone.utc))
+    today = now.date()
+    context = wh.alert_context(story.slug, alerting.rules.spike_window_days, today)
+    alerts = raise_alerts(story.config.title, decisions, context, alerting.min_relevance, alerting.rules, today)
+    outbox = [(alert, channel.label) for alert in alerts for channel in channels]
+    counts.alerts_queued = len(outbox)
+    wh.save_pass(run_id, story.slug, polls, sightings, decisions, counts, datetime.now(timezone.utc), outbox)
+    _deliver_alerts(wh, story, channels, counts)
+    wh.update_run_counts(run_id, counts, datetime.now(timezone.utc))
     return counts
+
+
+def _deliver_alerts(wh: Warehouse, story: Story, channels: list, counts: RunCounts) -> None:
+    """Send what the outbox holds that is due (this pass's alerts and earlier failures), per
+    channel within its quiet hours and hourly limit, and record each outcome."""
+    now = datetime.now(timezone.utc)
+    settings = story.config.alerts
+    by_label = {channel.label: channel for channel in channels}
+    sent_recently = wh.sent_last_hour(story.slug, now)
+    plan = []
+    for label, pending in wh.pending_alerts(story.slug, now).items():
+        spec = by_label.get(label)
+        if spec is None:
+            keys = tuple(p.key for p in pending)
+            wh.record_delivery(story.slug, label, keys, now, "channel no longer configured", max_attempts=1)
+            continue
+        plan += [(spec, m) for m in plan_messages(spec, pending, sent_recently.get(label, 0), settings.mode, now)]
+    if not plan:
+        return
+    for label, keys, error in deliver(plan):
+        wh.record_delivery(story.slug, label, keys, datetime.now(timezone.utc), error, settings.max_attempts)
+        if error:
+            counts.alerts_failed += len(keys)
+            get_run_logger().warning("alert delivery failed: %s", error)
+        else:
+            counts.alerts_sent += len(keys)
 
 
 def _poll_outcome(future, source) -> FeedPoll:  # noqa: ANN001 - a Prefect future

@@ -24,7 +24,12 @@ if not console.is_terminal:  # piped or captured output: keep tables readable
 DEFAULT_DB = "storywatch-data/storywatch.duckdb"
 
 
-def run_pass(story: Path, db: Path, feeds: Path | None = None, allow_private_hosts: bool = False) -> dict:
+alerts_app = typer.Typer(help="Alert channels.", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+
+
+def run_pass(story: Path, db: Path, feeds: Path | None = None, allow_private_hosts: bool = False,
+             wait: float = 30.0) -> dict:
     """Run `monitor_story` once, with the per-run heartbeat thread off (it costs ~1 s a run)."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -33,7 +38,7 @@ def run_pass(story: Path, db: Path, feeds: Path | None = None, allow_private_hos
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return monitor_story(
             story_dir=str(story), db_path=str(db), feeds_file=str(feeds) if feeds else None,
-            allow_private_hosts=allow_private_hosts,
+            allow_private_hosts=allow_private_hosts, wait_seconds=wait,
         )
 
 
@@ -48,18 +53,21 @@ def run(
     feeds: Path | None = typer.Option(None, "--feeds", help="Feeds file (OPML or one URL a line); overrides story.toml."),
     db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="DuckDB file to write."),
     allow_private_hosts: bool = typer.Option(False, "--allow-private-hosts", help="Allow fetching loopback/private addresses."),
+    wait: float = typer.Option(30.0, "--wait", help="Seconds to wait for another pass holding the database."),
 ) -> None:
     """Run one monitoring pass and print its summary."""
+    from storywatch.alerts import resolve_channels
     from storywatch.story import load_story
     from storywatch.summary import render_summary
     from warehouse.store import Warehouse
 
     try:
-        # Fail fast, with one line, before Prefect starts: bad story folder, locked database.
-        load_story(story, feeds)
-        Warehouse.open(db).close()
+        # Fail fast, with one line, before Prefect starts: bad story folder or alert channel,
+        # database held by another pass beyond `wait` seconds.
+        resolve_channels(load_story(story, feeds).config.alerts, os.environ)
+        Warehouse.open(db, wait_seconds=wait).close()
         with console.status("polling feeds, fetching and judging articles…"):
-            result = run_pass(story, db, feeds, allow_private_hosts)
+            result = run_pass(story, db, feeds, allow_private_hosts, wait)
     except StorywatchError as exc:
         fail(str(exc))
     render_summary(console, result)
@@ -76,6 +84,59 @@ def demo(
         run_demo(db, console)
     except StorywatchError as exc:
         fail(str(exc))
+
+
+@app.command()
+def serve(
+    story: list[Path] = typer.Option(..., "--story", help="Story folder (repeat for several stories)."),
+    every: str | None = typer.Option(None, "--every", help="Interval such as 30m, 2h, 90s (default 30m)."),
+    cron: str | None = typer.Option(None, "--cron", help="Cron expression, e.g. '*/30 * * * *' (UTC)."),
+    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="DuckDB file all stories write to."),
+    allow_private_hosts: bool = typer.Option(False, "--allow-private-hosts", help="Allow fetching loopback/private addresses."),
+) -> None:
+    """Run each story's pass on a schedule until stopped (Prefect `serve`; no work pool needed)."""
+    from prefect import serve as prefect_serve
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from storywatch.schedules import deployments_for, local_prefect_server
+    from storywatch.story import load_story
+
+    try:
+        stories = [load_story(folder) for folder in story]
+        if PREFECT_API_URL.value():
+            prefect_serve(*deployments_for(stories, db, every, cron, allow_private_hosts))
+            return
+        home = db.resolve().parent / "prefect"
+        console.print(f"Starting a local Prefect server (state in {home}) …")
+        with local_prefect_server(home) as api, temporary_settings(updates={PREFECT_API_URL: api}):
+            console.print(f"Prefect UI: {api.removesuffix('/api')}")
+            prefect_serve(*deployments_for(stories, db, every, cron, allow_private_hosts))
+    except (StorywatchError, ValueError) as exc:
+        fail(str(exc))
+
+
+@alerts_app.command("test")
+def alerts_test(story: Path = typer.Option(..., "--story", help="Story folder whose channels to test.")) -> None:
+    """Send a test message to every configured channel and report each result."""
+    from flows.alerts import send
+    from storywatch.alerts import Message, resolve_channels
+    from storywatch.story import load_story
+
+    try:
+        loaded = load_story(story)
+        channels = resolve_channels(loaded.config.alerts, os.environ)
+    except StorywatchError as exc:
+        fail(str(exc))
+    if not channels:
+        fail(f"{story}: no alert channels configured (story.toml [alerts] or ${loaded.config.alerts.channels_env})")
+    message = Message(f"storywatch test: {loaded.config.title}", "This is a test alert from storywatch.", ())
+    failures = 0
+    for channel in channels:
+        error = send(channel, message)
+        failures += error is not None
+        console.print(f"{channel.label}: " + ("[green]sent[/green]" if error is None else f"[red]failed[/red] {error}"),
+                      highlight=False)
+    raise typer.Exit(1 if failures else 0)
 
 
 if __name__ == "__main__":

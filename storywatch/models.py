@@ -137,6 +137,9 @@ class RunCounts:
     pages_fetched: int = 0
     extracted: int = 0
     updates: int = 0
+    alerts_queued: int = 0
+    alerts_sent: int = 0
+    alerts_failed: int = 0
     verdicts: dict[str, int] = field(default_factory=lambda: {v.value: 0 for v in Verdict})
 
     @property

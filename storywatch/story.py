@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from extractors.article import extract_article
 from extractors.feedlist import parse_feed_list
@@ -39,11 +41,50 @@ class FetchSettings(_Strict):
     allow_hosts: tuple[str, ...] = Field((), description="hosts fetched even if they resolve to private addresses")
 
 
+class AlertRules(_Strict):
+    new_coverage: bool = True  # a new on-story article (not a copy of a seed or of coverage)
+    new_outlet: bool = True  # an outlet covering the story for the first time
+    volume_spike: bool = True  # a day's coverage well above the story's recent days
+    spike_factor: float = Field(3.0, gt=1.0, description="times the mean of the previous days")
+    spike_min: int = Field(3, ge=1, description="a spike needs at least this many articles")
+    spike_window_days: int = Field(7, ge=1, le=90)
+
+
+class Channel(_Strict):
+    """One place alerts go: an Apprise URL given inline or (for secrets) in an environment variable."""
+
+    name: str = ""
+    url: str = ""
+    url_env: str = ""
+    max_per_hour: int = Field(20, ge=1, description="messages an hour; the rest are folded into a digest")
+    quiet_hours: str = Field("", pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
+                             description="HH:MM-HH:MM in `timezone`: nothing is sent, it waits")
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Channel:
+        if bool(self.url) == bool(self.url_env):
+            raise ValueError("give exactly one of url or url_env")
+        return self
+
+
+class AlertSettings(_Strict):
+    enabled: bool = True
+    min_relevance: float = Field(0.0, ge=0.0, le=1.0, description="alerts only at or above this relevance")
+    mode: Literal["digest", "each"] = "digest"
+    stdout: bool = True  # also print alerts in the run's log
+    max_attempts: int = Field(5, ge=1, le=50, description="delivery attempts before an alert is marked failed")
+    channels_env: str = "STORYWATCH_ALERT_URLS"  # more Apprise URLs, space or comma separated
+    rules: AlertRules = AlertRules()
+    channels: tuple[Channel, ...] = ()
+
+
 class StoryConfig(_Strict):
     title: str
     feeds: str = "feeds.opml"
     thresholds: Thresholds = Thresholds()
     fetch: FetchSettings = FetchSettings()
+    alerts: AlertSettings = AlertSettings()
 
 
 @dataclass(frozen=True)

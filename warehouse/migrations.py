@@ -98,8 +98,35 @@ def _m001_initial(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _m002_alert_outbox(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE TABLE alert_outbox (
+            story VARCHAR NOT NULL,
+            key VARCHAR NOT NULL,                 -- stable: new:<article_id>, outlet:<outlet>, spike:<day>
+            channel VARCHAR NOT NULL,             -- a label with no secret in it (name#hash)
+            rule VARCHAR NOT NULL,
+            title VARCHAR NOT NULL,
+            body VARCHAR NOT NULL,
+            run_id VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'pending',   -- pending | sent | failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TIMESTAMP,
+            sent_at TIMESTAMP,
+            last_error VARCHAR,
+            PRIMARY KEY (story, key, channel)
+        );
+        ALTER TABLE runs ADD COLUMN alerts_queued INTEGER;
+        ALTER TABLE runs ADD COLUMN alerts_sent INTEGER;
+        ALTER TABLE runs ADD COLUMN alerts_failed INTEGER;
+        """
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("001_initial", _m001_initial),
+    ("002_alert_outbox", _m002_alert_outbox),
 ]
 
 

@@ -6,12 +6,14 @@ midway leaves the file as it was and the next pass redoes the work. Every write 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 
+from storywatch.alerts import Alert, Pending, StoryContext, next_attempt
 from storywatch.errors import WarehouseError
 from storywatch.models import Decision, EntrySeen, FeedPoll, FeedState, Known, RunCounts, Verdict
 from storywatch.urls import outlet_of
@@ -36,6 +38,10 @@ class CoverageRow:
     shingles: int
 
 
+class _Locked(Exception):
+    """Another process holds the DuckDB file."""
+
+
 class Warehouse:
     """Open with `Warehouse.open(path)`; migrations and views are brought up to date on open."""
 
@@ -44,19 +50,22 @@ class Warehouse:
         self.path = path
 
     @classmethod
-    def open(cls, path: str | Path, read_only: bool = False) -> Warehouse:
+    def open(cls, path: str | Path, read_only: bool = False, wait_seconds: float = 0.0) -> Warehouse:
+        """Open (creating if needed) and migrate. If another process holds the file, retry for
+        up to `wait_seconds`, then fail with one line."""
         path = str(path)
-        try:
-            if not read_only:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            con = duckdb.connect(path, read_only=read_only)
-        except duckdb.IOException as exc:
-            message = str(exc).splitlines()[0]
-            if "lock" in message.lower():
-                raise WarehouseError(f"{path}: in use by another storywatch process (DuckDB allows one writer)") from None
-            raise WarehouseError(f"{path}: cannot open: {message}") from None
-        except (duckdb.Error, OSError) as exc:
-            raise WarehouseError(f"{path}: cannot open: {str(exc).splitlines()[0]}") from None
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                con = cls._connect(path, read_only)
+                break
+            except _Locked:
+                if time.monotonic() >= deadline:
+                    raise WarehouseError(
+                        f"{path}: in use by another storywatch process (DuckDB allows one writer)"
+                        + (f"; waited {wait_seconds:g}s" if wait_seconds else "")
+                    ) from None
+                time.sleep(min(0.5, max(0.05, deadline - time.monotonic())))
         con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             try:
@@ -66,6 +75,20 @@ class Warehouse:
                 con.close()
                 raise WarehouseError(f"{path}: cannot prepare schema: {str(exc).splitlines()[0]}") from None
         return cls(con, path)
+
+    @staticmethod
+    def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+        try:
+            if not read_only:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            message = str(exc).splitlines()[0]
+            if "lock" in message.lower():
+                raise _Locked() from None
+            raise WarehouseError(f"{path}: cannot open: {message}") from None
+        except (duckdb.Error, OSError) as exc:
+            raise WarehouseError(f"{path}: cannot open: {str(exc).splitlines()[0]}") from None
 
     def close(self) -> None:
         self.con.close()
@@ -134,19 +157,98 @@ class Warehouse:
         decisions: list[Decision],
         counts: RunCounts,
         finished_at: datetime,
+        outbox: list[tuple[Alert, str]] = (),
     ) -> None:
         """Write one pass's results in one transaction: feed state, entries, articles,
-        versions, verdicts and the run's counts."""
+        versions, verdicts, the alerts they raise (alert, channel label) and the run's counts."""
         self.con.execute("BEGIN TRANSACTION")
         try:
             self._save_feeds(story, polls)
             self._save_entries(story, sightings)
             self._save_decisions(run_id, story, decisions)
+            self._queue_alerts(run_id, story, outbox, finished_at)
             self._finish_run(run_id, counts, finished_at, "completed")
             self.con.execute("COMMIT")
         except Exception:
             self.con.execute("ROLLBACK")
             raise
+
+    def _queue_alerts(self, run_id: str, story: str, outbox, created_at: datetime) -> None:
+        rows = [[story, a.key, channel, a.rule, a.title, a.body, run_id, utc_naive(created_at), utc_naive(created_at)]
+                for a, channel in outbox]
+        if rows:
+            self.con.executemany(
+                """
+                INSERT INTO alert_outbox (story, key, channel, rule, title, body, run_id, created_at, next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (story, key, channel) DO NOTHING
+                """,
+                rows,
+            )
+
+    def alert_context(self, story: str, days: int, today: date) -> StoryContext:
+        """Outlets already covering the story, and new + syndicated articles per first-seen day."""
+        outlets = self.con.execute(
+            "SELECT DISTINCT outlet FROM coverage WHERE story = ? AND verdict IN ('new', 'syndicated')", [story]
+        ).fetchall()
+        daily = self.con.execute(
+            """
+            SELECT first_seen_at::DATE, count(*) FROM coverage
+            WHERE story = ? AND verdict IN ('new', 'syndicated') AND first_seen_at::DATE >= ?
+            GROUP BY 1
+            """,
+            [story, today - timedelta(days=days)],
+        ).fetchall()
+        return StoryContext(frozenset(o for (o,) in outlets if o), {d: n for d, n in daily})
+
+    def pending_alerts(self, story: str, now: datetime) -> dict[str, list[Pending]]:
+        """Alerts due for delivery, per channel label, oldest first."""
+        rows = self.con.execute(
+            """
+            SELECT channel, key, rule, title, body, attempts FROM alert_outbox
+            WHERE story = ? AND status = 'pending' AND coalesce(next_attempt_at, created_at) <= ?
+            ORDER BY created_at, key
+            """,
+            [story, utc_naive(now)],
+        ).fetchall()
+        out: dict[str, list[Pending]] = {}
+        for channel, *rest in rows:
+            out.setdefault(channel, []).append(Pending(*rest))
+        return out
+
+    def sent_last_hour(self, story: str, now: datetime) -> dict[str, int]:
+        """Messages sent per channel in the past hour (a digest counts once: one per sent_at)."""
+        rows = self.con.execute(
+            """
+            SELECT channel, count(DISTINCT sent_at) FROM alert_outbox
+            WHERE story = ? AND status = 'sent' AND sent_at > ? GROUP BY 1
+            """,
+            [story, utc_naive(now - timedelta(hours=1))],
+        ).fetchall()
+        return dict(rows)
+
+    def record_delivery(self, story: str, channel: str, keys: tuple[str, ...], sent_at: datetime,
+                        error: str | None, max_attempts: int) -> None:
+        """Mark a message's alerts sent, or count a failed attempt (failed after `max_attempts`)."""
+        if error is None:
+            self.con.execute(
+                f"UPDATE alert_outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL "
+                f"WHERE story = ? AND channel = ? AND key IN ({', '.join('?' * len(keys))})",
+                [utc_naive(sent_at), story, channel, *keys],
+            )
+            return
+        for key in keys:
+            (attempts,) = self.con.execute(
+                "SELECT attempts + 1 FROM alert_outbox WHERE story = ? AND channel = ? AND key = ?",
+                [story, channel, key],
+            ).fetchone()
+            self.con.execute(
+                """
+                UPDATE alert_outbox SET attempts = ?, last_error = ?, next_attempt_at = ?,
+                       status = CASE WHEN ? >= ? THEN 'failed' ELSE 'pending' END
+                WHERE story = ? AND channel = ? AND key = ?
+                """,
+                [attempts, error, utc_naive(next_attempt(attempts, sent_at)), attempts, max_attempts, story, channel, key],
+            )
 
     def fail_run(self, run_id: str, finished_at: datetime) -> None:
         self.con.execute(
@@ -256,6 +358,10 @@ class Warehouse:
                 verdicts,
             )
 
+    def update_run_counts(self, run_id: str, counts: RunCounts, finished_at: datetime) -> None:
+        """Rewrite a finished run's counts (after alert delivery, which follows the pass's write)."""
+        self._finish_run(run_id, counts, finished_at, "completed")
+
     def _finish_run(self, run_id: str, counts: RunCounts, finished_at: datetime, status: str) -> None:
         v = counts.verdicts
         self.con.execute(
@@ -263,7 +369,8 @@ class Warehouse:
             UPDATE runs SET finished_at = ?, status = ?, feeds = ?, feeds_ok = ?,
                 feeds_not_modified = ?, feeds_failed = ?, entries_seen = ?, entries_new = ?,
                 pages_fetched = ?, extracted = ?, updates = ?, new = ?, syndicated = ?,
-                seed_copy = ?, off_topic = ?, no_text = ?, fetch_failed = ?, blocked = ?
+                seed_copy = ?, off_topic = ?, no_text = ?, fetch_failed = ?, blocked = ?,
+                alerts_queued = ?, alerts_sent = ?, alerts_failed = ?
             WHERE run_id = ?
             """,
             [
@@ -271,7 +378,8 @@ class Warehouse:
                 counts.feeds_not_modified, counts.feeds_failed, counts.entries_seen,
                 counts.entries_new, counts.pages_fetched, counts.extracted, counts.updates,
                 v["new"], v["syndicated"], v["seed_copy"], v["off_topic"], v["no_text"],
-                v["fetch_failed"], v["blocked"], run_id,
+                v["fetch_failed"], v["blocked"], counts.alerts_queued, counts.alerts_sent,
+                counts.alerts_failed, run_id,
             ],
         )
 

@@ -51,6 +51,10 @@ VIEWS = {
         FROM counted c FULL JOIN updates u USING (story, day)
         ORDER BY story, day
     """,
+    "alerts": """
+        SELECT story, key, rule, channel, created_at, sent_at, attempts, last_error, status
+        FROM alert_outbox
+    """,
 }
 
 

@@ -1,0 +1,39 @@
+"""Alert delivery: send planned messages through Apprise (Slack, Discord, Teams, e-mail, ntfy,
+JSON webhooks …) or the run log, and report each message's outcome. The flow writes the
+outcomes to the outbox; channel URLs (which may hold tokens) never leave this module except
+through `redact`."""
+
+from __future__ import annotations
+
+import logging
+
+import apprise
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from storywatch.alerts import ChannelSpec, Message, redact
+
+
+def send(spec: ChannelSpec, message: Message) -> str | None:
+    """Send one message; None on success, else a one-line error with the URL's secrets masked."""
+    if spec.url == "stdout://":
+        print(f"ALERT {message.title}\n{message.body}\n", flush=True)
+        return None
+    notifier = apprise.Apprise()
+    if not notifier.add(spec.url):
+        return f"{spec.label}: not a valid Apprise URL"
+    try:
+        with apprise.LogCapture(level=logging.WARNING) as captured:
+            ok = notifier.notify(title=message.title, body=message.body)
+    except Exception as exc:  # a plugin bug must not lose the alert: it is retried later
+        return redact(f"{spec.label}: {type(exc).__name__}: {exc}", spec.url)[:500]
+    if ok:
+        return None
+    detail = " ".join(captured.getvalue().split()) or "delivery failed"
+    return redact(f"{spec.label}: {detail}", spec.url)[:500]
+
+
+@task(name="deliver-alerts", cache_policy=NO_CACHE)
+def deliver(plan: list[tuple[ChannelSpec, Message]]) -> list[tuple[str, tuple[str, ...], str | None]]:
+    """Send every planned message; returns (channel label, outbox keys, error or None)."""
+    return [(spec.label, message.keys, send(spec, message)) for spec, message in plan]

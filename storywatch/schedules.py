@@ -1,0 +1,98 @@
+"""Schedules for `storywatch serve`: one Prefect deployment of `monitor_story` per story."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from storywatch.errors import ConfigError
+from storywatch.story import Story
+
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+DEFAULT_EVERY = "30m"
+
+
+def parse_interval(text: str) -> timedelta:
+    """'30m' -> 30 minutes; accepts s, m, h, d. At least 10 seconds."""
+    match = _INTERVAL.match(text or "")
+    if not match:
+        raise ConfigError(f"--every {text!r}: expected a number and a unit, such as 30m, 2h or 90s")
+    interval = timedelta(**{_UNITS[match[2]]: float(match[1])})
+    if interval < timedelta(seconds=10):
+        raise ConfigError(f"--every {text!r}: at least 10s")
+    return interval
+
+
+def deployments_for(stories: list[Story], db: Path, every: str | None, cron: str | None,
+                    allow_private_hosts: bool) -> list:
+    """Runner deployments (Prefect `RunnerDeployment`) for `prefect.serve`, one per story, each
+    limited to one run at a time; passes on the same file wait for each other."""
+    from flows.monitor import monitor_story
+
+    if every and cron:
+        raise ConfigError("give --every or --cron, not both")
+    slugs = [s.slug for s in stories]
+    if len(set(slugs)) != len(slugs):
+        raise ConfigError(f"two story folders share a name: {slugs}")
+    schedule = {"cron": cron} if cron else {"interval": parse_interval(every or DEFAULT_EVERY)}
+    return [
+        monitor_story.to_deployment(
+            name=story.slug,
+            description=story.config.title,
+            parameters={"story_dir": str(story.folder.resolve()), "db_path": str(db.resolve()),
+                        "allow_private_hosts": allow_private_hosts},
+            concurrency_limit=1,
+            **schedule,
+        )
+        for story in stories
+    ]
+
+
+@contextmanager
+def local_prefect_server(home: Path, timeout: float = 120.0) -> Iterator[str]:
+    """A `prefect server start` on a free 127.0.0.1 port, for `serve` when no PREFECT_API_URL is
+    set: Prefect's temporary in-process server does not run its scheduler, so schedules would
+    never fire. Yields the API URL; stops the server on exit."""
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    log = (home / "server.log").open("ab")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if server.poll() is not None:
+                raise ConfigError(f"prefect server exited with code {server.returncode}; see {home / 'server.log'}")
+            try:
+                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise ConfigError(f"prefect server did not start within {timeout:.0f}s; see {home / 'server.log'}")
+            time.sleep(0.5)
+        yield api
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
