@@ -23,7 +23,7 @@ def send(spec: ChannelSpec, message: Message) -> str | None:
     if not notifier.add(spec.url):
         return f"{spec.label}: not a valid Apprise URL"
     try:
-        with apprise.LogCapture(level=logging.WARNING) as captured:
+        with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
             ok = notifier.notify(title=message.title, body=message.body)
     except Exception as exc:  # a plugin bug must not lose the alert: it is retried later
         return redact(f"{spec.label}: {type(exc).__name__}: {exc}", spec.url)[:500]

@@ -15,6 +15,7 @@ CONTRACT = {
     "judgments": ["story", "article_id", "url", "outlet", "title", "published_at", "first_seen_at", "relevance",
                   "on_story", "verdict", "duplicate_of", "reason", "versions"],
     "daily_coverage": ["story", "day", "new", "syndicated", "seed_copies", "updates", "outlets"],
+    "alerts": ["story", "key", "rule", "channel", "created_at", "sent_at", "attempts", "last_error", "status"],
 }
 
 
