@@ -28,6 +28,7 @@ def render_summary(console: Console, result: dict, title: str = "storywatch pass
         ("updates (edited articles)", result["updates"]),
         ("off-topic", v["off_topic"]),
         ("no text / fetch failed / blocked", f"{v['no_text']} / {v['fetch_failed']} / {v['blocked']}"),
+        ("alerts queued / sent / failed", f"{result['alerts_queued']} / {result['alerts_sent']} / {result['alerts_failed']}"),
     ]
     for label, value in rows:
         table.add_row(label, str(value))

@@ -49,21 +49,38 @@ def test_run_unreadable_feeds_file(tmp_path):
     assert result.exit_code == 2 and "none.txt: cannot read feeds file" in result.output
 
 
-def test_run_locked_db_is_one_line(prefect_harness, tmp_path):
+def _hold(db, seconds: float) -> subprocess.Popen:
+    """Another process holding the DuckDB file for `seconds`."""
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db)!r}); "
+                               f"print('ok', flush=True); time.sleep({seconds}); c.close()"],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "ok"
+    return holder
+
+
+def test_run_locked_db_waits_then_is_one_line(prefect_harness, tmp_path):
     story = make_story(tmp_path, ["http://127.0.0.1:9/feed.xml"])
     db = tmp_path / "locked.duckdb"
     duckdb.connect(str(db)).close()
-    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(60)"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = _hold(db, 60)
     try:
-        assert holder.stdout.readline().strip() == "ok"
-        result = runner.invoke(app, ["run", "--story", str(story), "--db", str(db), "--allow-private-hosts"])
+        result = runner.invoke(app, ["run", "--story", str(story), "--db", str(db), "--allow-private-hosts", "--wait", "1"])
     finally:
         holder.kill()
         holder.wait()
     assert result.exit_code == 2
-    assert "in use by another storywatch process" in result.output
-    assert "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [
+        f"error: {db}: in use by another storywatch process (DuckDB allows one writer); waited 1s"]
+
+
+def test_run_waits_for_the_other_writer_to_finish(prefect_harness, tmp_path):
+    story = make_story(tmp_path, ["http://127.0.0.1:9/feed.xml"])
+    db = tmp_path / "busy.duckdb"
+    duckdb.connect(str(db)).close()
+    holder = _hold(db, 2)
+    result = runner.invoke(app, ["run", "--story", str(story), "--db", str(db), "--allow-private-hosts", "--wait", "60"])
+    holder.wait()
+    assert result.exit_code == 0, result.output
 
 
 def test_run_completes_when_feeds_fail(prefect_harness, tmp_path):
