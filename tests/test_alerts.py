@@ -206,3 +206,21 @@ def test_alert_marked_failed_after_max_attempts(prefect_harness, site_and_hook, 
     rows = _alerts(db)
     assert rows and {(r[3], r[4]) for r in rows} == {("failed", 2)}
     assert all(r[5] and "SECRETTOKEN123" not in r[5] for r in rows)
+
+
+def test_alerts_test_command_reports_each_channel(httpserver, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from storywatch.cli import app
+
+    httpserver.expect_request("/ok", method="POST").respond_with_json({})
+    httpserver.expect_request("/down", method="POST").respond_with_data("no", status=500)
+    monkeypatch.setenv("STORYWATCH_ALERT_URLS", f"json://127.0.0.1:{httpserver.port}/ok json://127.0.0.1:{httpserver.port}/down")
+    story = make_story(tmp_path, ["https://example.com/feed"])
+    result = CliRunner().invoke(app, ["alerts", "test", "--story", str(story)])
+    lines = [l for l in result.output.splitlines() if l.startswith(("stdout:", "env#"))]
+    assert result.exit_code == 1
+    assert lines[0] == "stdout: sent" and lines[1].endswith(": sent") and ": failed" in lines[2]
+    assert f"127.0.0.1:{httpserver.port}/down" not in result.output
+    posted = [json.loads(req.data) for req, _ in httpserver.log if req.path == "/ok"]
+    assert posted and posted[0]["title"].startswith("storywatch test:")
