@@ -8,10 +8,12 @@ import logging
 import socket
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from storywatch.feedhealth import parse_retry_after
 from storywatch.models import FetchResult
 from storywatch.urls import address_refusal, scheme_refusal
 
@@ -22,7 +24,13 @@ TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 class TransientFetchError(Exception):
-    """A failure that may pass on retry (timeout, connection reset, 5xx, 429)."""
+    """A failure that may pass on retry: `kind` is "soft" (5xx, 429, timeouts) or "temporary"
+    (DNS, refused or reset connections); `retry_after` is the server's Retry-After in seconds."""
+
+    def __init__(self, message: str, kind: str = "soft", retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,8 @@ class Fetcher:
                         request_headers.pop("If-Modified-Since", None)
                         continue
                     if response.status_code in TRANSIENT_STATUSES:
-                        raise TransientFetchError(f"HTTP {response.status_code} from {current}")
+                        retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(timezone.utc))
+                        raise TransientFetchError(f"HTTP {response.status_code} from {current}", "soft", retry_after)
                     body, error = self._read_capped(response, deadline)
                     return FetchResult(
                         url=url,
@@ -88,8 +97,10 @@ class Fetcher:
                         last_modified=response.headers.get("last-modified"),
                         error=error or (None if response.status_code < 400 else f"HTTP {response.status_code}"),
                     )
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                raise TransientFetchError(f"{type(exc).__name__} fetching {current}: {exc}") from None
+            except httpx.TimeoutException as exc:
+                raise TransientFetchError(f"{type(exc).__name__} fetching {current}: {exc}", "soft") from None
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                raise TransientFetchError(f"{type(exc).__name__} fetching {current}: {exc}", "temporary") from None
             except httpx.HTTPError as exc:
                 return FetchResult(url, current, None, error=f"{type(exc).__name__}: {exc}")
         return FetchResult(url, current, None, error=f"more than {self.policy.max_redirects} redirects")
@@ -103,7 +114,7 @@ class Fetcher:
             if size > self.policy.max_bytes:
                 return b"", f"body over {self.policy.max_bytes} bytes"
             if time.monotonic() > deadline:
-                raise TransientFetchError(f"{response.url} took longer than {self.policy.timeout_seconds * 2:.0f}s")
+                raise TransientFetchError(f"{response.url} took longer than {self.policy.timeout_seconds * 2:.0f}s", "soft")
             chunks.append(chunk)
         return b"".join(chunks), None
 

@@ -20,6 +20,7 @@ from flows.http import FetchPolicy
 from flows.tasks import fetch_pages, poll_feed
 from storywatch.alerts import plan_messages, raise_alerts, resolve_channels
 from storywatch.dedupe import Signature
+from storywatch.feedhealth import LONG_FAILING, health_after
 from storywatch.judge import Judge
 from storywatch.models import FeedPoll, RunCounts
 from storywatch.passplan import decide, plan_fetches
@@ -66,13 +67,23 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     )
     counts = RunCounts(feeds=len(story.feeds))
     states = wh.feed_states(story.slug)
+    started = datetime.now(timezone.utc)
+    due = [s for s in story.feeds if not _backing_off(states.get(s.url), started)]
     poller = poll_feed.with_options(retries=settings.retries, retry_delay_seconds=settings.retry_delay_seconds)
-    futures = [poller.submit(source, states.get(source.url), policy) for source in story.feeds]
-    polls = [_poll_outcome(future, source) for future, source in zip(futures, story.feeds)]
+    futures = {source.url: poller.submit(source, states.get(source.url), policy) for source in due}
+    polls = [_poll_outcome(futures[source.url], source) if source.url in futures
+             else FeedPoll(source=source, polled_at=started, status=None, deferred=True)
+             for source in story.feeds]
+    health = {p.source.url: health_after(states[p.source.url].failure_score if p.source.url in states else 0.0, p)
+              for p in polls if not p.deferred}
     for poll in polls:
-        if poll.failed:
+        if poll.deferred:
+            counts.feeds_deferred += 1
+        elif poll.failed:
             counts.feeds_failed += 1
-            log.warning("feed failed: %s: %s", poll.source.url, poll.error)
+            in_a_row = (states[poll.source.url].consecutive_failures if poll.source.url in states else 0) + 1
+            counts.feeds_long_failing += in_a_row >= LONG_FAILING
+            log.warning("feed failed (%d in a row): %s: %s", in_a_row, poll.source.url, poll.error)
         elif poll.not_modified:
             counts.feeds_not_modified += 1
         else:
@@ -99,7 +110,8 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     alerts = raise_alerts(story.config.title, decisions, context, alerting.min_relevance, alerting.rules, today)
     outbox = [(alert, channel.label) for alert in alerts for channel in channels]
     counts.alerts_queued = len(outbox)
-    wh.save_pass(run_id, story.slug, polls, sightings, decisions, counts, datetime.now(timezone.utc), outbox)
+    wh.save_pass(run_id, story.slug, [p for p in polls if not p.deferred], health, sightings, decisions, counts,
+                 datetime.now(timezone.utc), outbox)
     _deliver_alerts(wh, story, channels, counts)
     wh.update_run_counts(run_id, counts, datetime.now(timezone.utc))
     return counts
@@ -131,13 +143,18 @@ def _deliver_alerts(wh: Warehouse, story: Story, channels: list, counts: RunCoun
             counts.alerts_sent += len(keys)
 
 
+def _backing_off(state, now: datetime) -> bool:  # noqa: ANN001 - FeedState | None
+    return bool(state and state.next_poll_at and state.next_poll_at > now)
+
+
 def _poll_outcome(future, source) -> FeedPoll:  # noqa: ANN001 - a Prefect future
     """The poll's result; a task that failed after its retries becomes a failed poll."""
     try:
         return future.result()
     except Exception as exc:  # one feed failing never fails the run
         return FeedPoll(source=source, polled_at=datetime.now(timezone.utc), status=None,
-                        error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                        error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                        failure_kind=getattr(exc, "kind", "soft"), retry_after=getattr(exc, "retry_after", None))
 
 
 def _run_id() -> str:

@@ -23,12 +23,18 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "")
 
 
+# A server asking us to wait longer than this is not retried within the pass; the feed's next
+# poll is put off instead (storywatch.feedhealth).
+MAX_RETRY_AFTER_IN_PASS = 60.0
+
+
 def retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's hook signature
-    """Prefect retry condition: only timeouts, connection errors, 429 and 5xx are retried."""
+    """Prefect retry condition: only timeouts, connection errors, 429 and 5xx are retried, and
+    not when the server's Retry-After is longer than a pass should wait."""
     try:
         state.result()
-    except TransientFetchError:
-        return True
+    except TransientFetchError as exc:
+        return (exc.retry_after or 0) <= MAX_RETRY_AFTER_IN_PASS
     except Exception:
         return False
     return False
@@ -49,14 +55,14 @@ def poll_feed(source: FeedSource, state: FeedState | None, policy: FetchPolicy) 
                   last_modified=result.last_modified)
     if result.status == 304:
         return FeedPoll(**common, not_modified=True)
-    if result.error:
-        return FeedPoll(**common, error=result.error)
+    if result.error:  # refused, 4xx, over the size cap, redirect loop: the feed itself is wrong
+        return FeedPoll(**common, error=result.error, failure_kind="hard")
     digest = body_hash(result.body)
     if state and state.body_hash == digest:
         return FeedPoll(**common, not_modified=True, body_hash=digest)
     parsed = parse_feed(result.body, result.final_url, result.content_type)
     if parsed.error:
-        return FeedPoll(**common, error=parsed.error)
+        return FeedPoll(**common, error=parsed.error, failure_kind="hard")
     return FeedPoll(**common, body_hash=digest, parsed=parsed)
 
 

@@ -43,6 +43,8 @@ class FeedState:
     last_modified: str | None = None
     body_hash: str | None = None
     consecutive_failures: int = 0
+    failure_score: float = 0.0
+    next_poll_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ class RunCounts:
     feeds_ok: int = 0
     feeds_not_modified: int = 0
     feeds_failed: int = 0
+    feeds_deferred: int = 0
+    feeds_long_failing: int = 0
     entries_seen: int = 0
     entries_new: int = 0
     pages_fetched: int = 0
@@ -160,6 +164,9 @@ class FeedPoll:
     body_hash: str | None = None
     error: str | None = None
     parsed: ParsedFeed | None = None
+    failure_kind: str | None = None  # hard | soft | temporary (see storywatch.feedhealth)
+    retry_after: float | None = None
+    deferred: bool = False  # not polled: backing off after failures
 
     @property
     def failed(self) -> bool:

@@ -18,6 +18,8 @@ def render_summary(console: Console, result: dict, title: str = "storywatch pass
         ("feeds polled", result["feeds"]),
         ("  not modified", result["feeds_not_modified"]),
         ("  failed", result["feeds_failed"]),
+        ("  backing off (not polled)", result["feeds_deferred"]),
+        ("  failing 3+ polls in a row", result["feeds_long_failing"]),
         ("entries seen / new", f"{result['entries_seen']} / {result['entries_new']}"),
         ("pages fetched", result["pages_fetched"]),
         ("extracted from page", result["extracted"]),

@@ -89,11 +89,18 @@ def test_first_pass_reaches_every_verdict(site_run):
     assert recipes and all(r[0] == "off_topic" for r in recipes)
 
 
-def test_feed_failure_is_recorded_and_does_not_fail_the_run(site_run):
+def test_feed_failure_is_recorded_backs_off_and_does_not_fail_the_run(site_run):
     r1, r2, r3 = site_run["results"]
     assert r1["feeds_failed"] == 1 and r1["feeds"] == len(site_run["site"].feed_urls()) + 1
-    (failures, error), = _query(site_run["db"], "SELECT consecutive_failures, last_error FROM feeds WHERE url LIKE '%retired.xml'")
-    assert failures == 3 and error.startswith("not a feed")
+    # A hard failure (HTML instead of a feed) scores 1 and puts the next poll off by 30 minutes,
+    # so the next two passes do not poll it; it stays visible in feed_health.
+    assert (r2["feeds_deferred"], r3["feeds_deferred"]) == (1, 1)
+    (failures, score, error, delay), = _query(site_run["db"], """
+        SELECT consecutive_failures, failure_score, last_error, round((epoch(next_poll_at) - epoch(last_polled_at)) / 60)
+        FROM feed_health WHERE feed LIKE '%retired.xml'""")
+    assert (failures, score, delay) == (1, 1.0, 30) and error.startswith("not a feed")
+    healthy = _query(site_run["db"], "SELECT count(*) FROM feed_health WHERE failure_score = 0 AND next_poll_at IS NULL")
+    assert healthy[0][0] == r1["feeds"] - 1
 
 
 def test_copies_point_at_their_originals(site_run):

@@ -15,6 +15,8 @@ CONTRACT = {
     "judgments": ["story", "article_id", "url", "outlet", "title", "published_at", "first_seen_at", "relevance",
                   "on_story", "verdict", "duplicate_of", "reason", "versions"],
     "daily_coverage": ["story", "day", "new", "syndicated", "seed_copies", "updates", "outlets"],
+    "feed_health": ["story", "feed", "title", "last_ok_at", "consecutive_failures", "failure_score", "last_error",
+                    "last_status", "last_polled_at", "next_poll_at"],
     "alerts": ["story", "key", "rule", "channel", "created_at", "sent_at", "attempts", "last_error", "status"],
 }
 

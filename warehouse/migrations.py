@@ -124,9 +124,20 @@ def _m002_alert_outbox(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _m003_feed_health(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        ALTER TABLE feeds ADD COLUMN failure_score DOUBLE DEFAULT 0;   -- hard 1, soft 0.5, temporary 0.25
+        ALTER TABLE feeds ADD COLUMN next_poll_at TIMESTAMP;           -- backing off until then
+        ALTER TABLE runs ADD COLUMN feeds_deferred INTEGER;
+        """
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("001_initial", _m001_initial),
     ("002_alert_outbox", _m002_alert_outbox),
+    ("003_feed_health", _m003_feed_health),
 ]
 
 

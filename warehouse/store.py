@@ -103,10 +103,11 @@ class Warehouse:
 
     def feed_states(self, story: str) -> dict[str, FeedState]:
         rows = self.con.execute(
-            "SELECT url, etag, last_modified, body_hash, consecutive_failures FROM feeds WHERE story = ?",
+            "SELECT url, etag, last_modified, body_hash, consecutive_failures, failure_score, next_poll_at "
+            "FROM feeds WHERE story = ?",
             [story],
         ).fetchall()
-        return {r[0]: FeedState(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+        return {r[0]: FeedState(*r[:6], r[6].replace(tzinfo=timezone.utc) if r[6] else None) for r in rows}
 
     def known_entries(self, story: str) -> dict[tuple[str, str], tuple[str, str]]:
         """(feed_url, guid) -> (fingerprint, article_id) of every entry seen for the story."""
@@ -153,6 +154,7 @@ class Warehouse:
         run_id: str,
         story: str,
         polls: list[FeedPoll],
+        health: dict[str, tuple[float, datetime | None]],
         sightings: list[EntrySeen],
         decisions: list[Decision],
         counts: RunCounts,
@@ -160,10 +162,11 @@ class Warehouse:
         outbox: list[tuple[Alert, str]] = (),
     ) -> None:
         """Write one pass's results in one transaction: feed state, entries, articles,
-        versions, verdicts, the alerts they raise (alert, channel label) and the run's counts."""
+        versions, verdicts, the alerts they raise (alert, channel label) and the run's counts.
+        `health` maps a polled feed's URL to its failure score and next poll time."""
         self.con.execute("BEGIN TRANSACTION")
         try:
-            self._save_feeds(story, polls)
+            self._save_feeds(story, polls, health)
             self._save_entries(story, sightings)
             self._save_decisions(run_id, story, decisions)
             self._queue_alerts(run_id, story, outbox, finished_at)
@@ -256,24 +259,27 @@ class Warehouse:
             [utc_naive(finished_at), run_id],
         )
 
-    def _save_feeds(self, story: str, polls: list[FeedPoll]) -> None:
+    def _save_feeds(self, story: str, polls: list[FeedPoll], health: dict[str, tuple[float, datetime | None]]) -> None:
         rows = []
         for p in polls:
             ok = not p.failed
+            score, next_poll = health.get(p.source.url, (0.0, None))
             # A failed poll's validators must not be kept: the next poll has to see the body.
             rows.append([
                 story, p.source.url, (p.parsed.title if p.parsed else "") or p.source.title,
                 p.etag if ok else None, p.last_modified if ok else None, p.body_hash if ok else None,
                 p.status, p.error,
                 0 if ok else 1, utc_naive(p.polled_at), utc_naive(p.polled_at) if ok else None,
+                score, utc_naive(next_poll),
             ])
         if not rows:
             return
         self.con.executemany(
             """
             INSERT INTO feeds (story, url, title, etag, last_modified, body_hash, last_status,
-                               last_error, consecutive_failures, last_polled_at, last_ok_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               last_error, consecutive_failures, last_polled_at, last_ok_at,
+                               failure_score, next_poll_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (story, url) DO UPDATE SET
                 title = CASE WHEN excluded.title <> '' THEN excluded.title ELSE feeds.title END,
                 etag = CASE WHEN excluded.last_error IS NULL THEN coalesce(excluded.etag, feeds.etag) END,
@@ -285,7 +291,9 @@ class Warehouse:
                 consecutive_failures = CASE WHEN excluded.last_error IS NULL THEN 0
                                             ELSE feeds.consecutive_failures + 1 END,
                 last_polled_at = excluded.last_polled_at,
-                last_ok_at = coalesce(excluded.last_ok_at, feeds.last_ok_at)
+                last_ok_at = coalesce(excluded.last_ok_at, feeds.last_ok_at),
+                failure_score = excluded.failure_score,
+                next_poll_at = excluded.next_poll_at
             """,
             rows,
         )
@@ -370,7 +378,7 @@ class Warehouse:
                 feeds_not_modified = ?, feeds_failed = ?, entries_seen = ?, entries_new = ?,
                 pages_fetched = ?, extracted = ?, updates = ?, new = ?, syndicated = ?,
                 seed_copy = ?, off_topic = ?, no_text = ?, fetch_failed = ?, blocked = ?,
-                alerts_queued = ?, alerts_sent = ?, alerts_failed = ?
+                alerts_queued = ?, alerts_sent = ?, alerts_failed = ?, feeds_deferred = ?
             WHERE run_id = ?
             """,
             [
@@ -379,7 +387,7 @@ class Warehouse:
                 counts.entries_new, counts.pages_fetched, counts.extracted, counts.updates,
                 v["new"], v["syndicated"], v["seed_copy"], v["off_topic"], v["no_text"],
                 v["fetch_failed"], v["blocked"], counts.alerts_queued, counts.alerts_sent,
-                counts.alerts_failed, run_id,
+                counts.alerts_failed, counts.feeds_deferred, run_id,
             ],
         )
 

@@ -51,6 +51,11 @@ VIEWS = {
         FROM counted c FULL JOIN updates u USING (story, day)
         ORDER BY story, day
     """,
+    "feed_health": """
+        SELECT story, url AS feed, title, last_ok_at, consecutive_failures, failure_score,
+               last_error, last_status, last_polled_at, next_poll_at
+        FROM feeds
+    """,
     "alerts": """
         SELECT story, key, rule, channel, created_at, sent_at, attempts, last_error, status
         FROM alert_outbox
