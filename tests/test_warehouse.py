@@ -54,3 +54,46 @@ def test_unwritable_path_is_one_line_error(tmp_path):
     with pytest.raises(WarehouseError, match="cannot open") as info:
         Warehouse.open(blocker / "sub" / "w.duckdb")
     assert "\n" not in str(info.value)
+
+
+def test_upgrade_from_first_released_schema_keeps_data(tmp_path):
+    """A file at schema 001 (made by running only the first migration, as the first release did)
+    upgrades to the current schema with its rows intact and every view working."""
+    from warehouse.migrations import MIGRATIONS
+
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP NOT NULL)")
+    name, first = MIGRATIONS[0]
+    first(con)
+    con.execute("INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [name])
+    con.execute("INSERT INTO feeds (story, url, consecutive_failures) VALUES ('s', 'https://f.example/rss', 2)")
+    con.execute("INSERT INTO articles VALUES ('a1', 'https://n.example/a', 'N', 'T', NULL, TIMESTAMP '2026-11-20 10:00')")
+    con.execute("INSERT INTO verdicts VALUES ('s', 'a1', 'r1', TIMESTAMP '2026-11-20 10:00', 0.9, 'new', 'r', NULL, NULL, 1)")
+    con.execute("INSERT INTO runs (run_id, story, started_at, status, new) VALUES ('r1', 's', TIMESTAMP '2026-11-20 10:00', 'completed', 1)")
+    con.close()
+
+    Warehouse.open(db).close()
+    con = duckdb.connect(str(db), read_only=True)
+    assert [r[0] for r in con.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()] == [n for n, _ in MIGRATIONS]
+    assert con.execute("SELECT verdict, on_story FROM judgments").fetchall() == [("new", True)]
+    assert con.execute("SELECT consecutive_failures, failure_score, next_poll_at FROM feed_health").fetchall() == [(2, 0.0, None)]
+    assert con.execute("SELECT new, alerts_sent FROM runs").fetchall() == [(1, None)]
+    assert con.execute("SELECT count(*) FROM alerts").fetchone() == (0,)
+
+
+def test_failed_migration_rolls_back_whole(tmp_path, monkeypatch):
+    import warehouse.migrations as migrations
+
+    def broken(con):
+        con.execute("CREATE TABLE half_done (x INTEGER)")
+        raise RuntimeError("disk trouble")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, ("999_broken", broken)])
+    db = tmp_path / "m.duckdb"
+    with pytest.raises(WarehouseError, match=r"m\.duckdb: cannot prepare schema: disk trouble$"):
+        Warehouse.open(db)
+    con = duckdb.connect(str(db), read_only=True)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert "half_done" not in tables and "feeds" in tables
+    assert "999_broken" not in {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}

@@ -71,9 +71,9 @@ class Warehouse:
             try:
                 migrate(con)
                 ensure_views(con)
-            except duckdb.Error as exc:
+            except Exception as exc:  # a migration that fails has rolled back; say so in one line
                 con.close()
-                raise WarehouseError(f"{path}: cannot prepare schema: {str(exc).splitlines()[0]}") from None
+                raise WarehouseError(f"{path}: cannot prepare schema: {(str(exc) or type(exc).__name__).splitlines()[0]}") from None
         return cls(con, path)
 
     @staticmethod
