@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
 from prefect.context import get_run_context
 
 from flows.alerts import deliver
@@ -24,6 +25,7 @@ from storywatch.feedhealth import LONG_FAILING, health_after
 from storywatch.judge import Judge
 from storywatch.models import FeedPoll, RunCounts
 from storywatch.passplan import decide, plan_fetches
+from storywatch.runreport import run_markdown
 from storywatch.story import Story, load_story
 from warehouse.store import Warehouse
 
@@ -114,6 +116,8 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
                  datetime.now(timezone.utc), outbox)
     _deliver_alerts(wh, story, channels, counts)
     wh.update_run_counts(run_id, counts, datetime.now(timezone.utc))
+    create_markdown_artifact(run_markdown(story.config.title, counts, decisions),
+                             key=f"coverage-{_artifact_key(story.slug)}", description="What this pass found")
     return counts
 
 
@@ -141,6 +145,11 @@ def _deliver_alerts(wh: Warehouse, story: Story, channels: list, counts: RunCoun
             get_run_logger().warning("alert delivery failed: %s", error)
         else:
             counts.alerts_sent += len(keys)
+
+
+def _artifact_key(slug: str) -> str:
+    """Prefect artifact keys allow lower-case letters, digits and dashes only."""
+    return "".join(c if c.isalnum() else "-" for c in slug.lower()).strip("-") or "story"
 
 
 def _backing_off(state, now: datetime) -> bool:  # noqa: ANN001 - FeedState | None

@@ -154,3 +154,20 @@ def test_runs_table_has_counts(site_run):
     rows = _query(site_run["db"], "SELECT status, new, updates FROM runs ORDER BY started_at")
     assert [r[0] for r in rows] == ["completed"] * 3
     assert rows[0][1] == site_run["results"][0]["verdicts"]["new"]
+
+
+def test_each_run_leaves_a_prefect_artifact(site_run):
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async def latest():
+        async with get_client() as client:
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["coverage-meta-open-models"])))
+
+    artifacts = asyncio.run(latest())
+    assert len(artifacts) >= 3  # one per pass of this module (other tests may add more)
+    first_pass = [a for a in artifacts if "New coverage" in (a.data or "")]
+    assert first_pass and "## New coverage" in first_pass[0].data and "| outlet | title | relevance |" in first_pass[0].data
