@@ -97,7 +97,7 @@ def main() -> None:
         con = duckdb.connect(str(db), read_only=True)
         verdicts = Counter(dict(con.execute("SELECT verdict, count(*) FROM judgments GROUP BY 1").fetchall()))
         judged = sum(verdicts.values())
-        sources = dict(con.execute("SELECT text_source, count(*) FROM article_versions GROUP BY 1").fetchall())
+        sources = dict(con.execute("SELECT text_source, count(*) FROM page_versions GROUP BY 1").fetchall())
         top = con.execute("SELECT relevance, url FROM judgments ORDER BY relevance DESC LIMIT 5").fetchall()
     server.shutdown()
     n = len(pages)

@@ -24,7 +24,10 @@ from storywatch.dedupe import Signature
 from storywatch.feedhealth import LONG_FAILING, health_after
 from storywatch.judge import Judge
 from storywatch.models import FeedPoll, RunCounts
-from storywatch.passplan import decide, plan_fetches
+from storywatch.evolution import track, without_headline
+from storywatch.novelty import NoveltyIndex
+from storywatch.passplan import decide, plan_fetches, plan_rechecks
+from storywatch.recheck import parse_tiers
 from storywatch.runreport import run_markdown
 from storywatch.story import Story, load_story
 from warehouse.store import Warehouse
@@ -96,6 +99,8 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     known_articles = wh.known_articles(story.slug)
     plan = plan_fetches(polls, wh.known_entries(story.slug), known_articles, now,
                         settings.max_pages_per_feed, counts)
+    counts.rechecked = plan_rechecks(wh.recheck_candidates(story.slug), plan, parse_tiers(story.config.recheck.tiers),
+                                     now, settings.max_pages_per_feed)
     page_futures = [fetch_pages.submit(batch, policy, settings.concurrency) for batch in plan.batches.values() if batch]
     pages = [page for future in page_futures for page in future.result()]
     log.info("fetched %d pages", len(pages))
@@ -106,17 +111,28 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     for row in wh.coverage_rows(story.slug):
         judge.remember(row.article_id, row.content_hash, Signature.from_bytes(row.minhash, row.shingles))
     decisions, redirected = decide(pages, judge, known_articles, counts)
+    index = NoveltyIndex()
+    for name, text in story.seeds.items():
+        index.add(name, text)
+    for article_id, title, text in wh.said_before(story.slug):
+        index.add(article_id, without_headline(title, text))
+    previous = wh.latest_texts([d.article_id for d in decisions if d.version and d.version > 1])
+    evolution = track(decisions, index, previous)
+    counts.developments = len(evolution.developments)
+    checked = [(redirected.get(p.article_id, p.article_id), p.fetched_at) for p in pages if p.article]
     sightings = [replace(s, article_id=redirected.get(s.article_id, s.article_id)) for s in plan.sightings]
     today = now.date()
     context = wh.alert_context(story.slug, alerting.rules.spike_window_days, today)
-    alerts = raise_alerts(story.config.title, decisions, context, alerting.min_relevance, alerting.rules, today)
+    alerts = raise_alerts(story.config.title, decisions, context, alerting.min_relevance, alerting.rules, today,
+                          evolution.developments)
     outbox = [(alert, channel.label) for alert in alerts for channel in channels]
     counts.alerts_queued = len(outbox)
     wh.save_pass(run_id, story.slug, [p for p in polls if not p.deferred], health, sightings, decisions, counts,
-                 datetime.now(timezone.utc), outbox)
+                 datetime.now(timezone.utc), outbox, evolution, checked)
     _deliver_alerts(wh, story, channels, counts)
     wh.update_run_counts(run_id, counts, datetime.now(timezone.utc))
-    create_markdown_artifact(run_markdown(story.config.title, counts, decisions),
+    create_markdown_artifact(run_markdown(story.config.title, counts, decisions,
+                                          [(d.outlet, d.sentence) for d in evolution.developments]),
                              key=f"coverage-{_artifact_key(story.slug)}", description="What this pass found")
     return counts
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from storywatch.errors import ConfigError
+from storywatch.evolution import Development
 from storywatch.models import Decision, Verdict
 
 # Retry delays after failed deliveries: 1, 2, 4 … minutes, at most six hours.
@@ -68,9 +69,11 @@ def raise_alerts(
     min_relevance: float,
     rules,  # storywatch.story.AlertRules
     today: date,
+    developments: list[Development] = (),
 ) -> list[Alert]:
     """The alerts one pass's decisions raise. Copies of seeds or of earlier coverage never
-    alert as new coverage; a re-judged (updated) article does not alert again."""
+    alert as new coverage; a re-judged (updated) article does not alert again, but what its
+    edit adds (a development) does."""
     alerts: list[Alert] = []
     outlets_seen = set(context.known_outlets)
     fresh = [d for d in decisions if d.version == 1 and d.judgment.relevance >= min_relevance]
@@ -88,6 +91,20 @@ def raise_alerts(
             alerts.append(Alert(f"outlet:{outlet}", "new_outlet", f"New outlet on the story: {outlet}",
                                 f"{outlet} covers “{story_title}” for the first time: {title}\n{url}\n"
                                 f"Why: first on-story article from this outlet ({verdict.value}, {why}).", url))
+    if rules.new_development:
+        relevance = {d.article_id: d.judgment.relevance for d in decisions}
+        by_version: dict[tuple[str, int], list[Development]] = {}
+        for dev in developments:
+            if relevance.get(dev.article_id, 0.0) >= min_relevance:
+                by_version.setdefault((dev.article_id, dev.version), []).append(dev)
+        for (aid, version), devs in by_version.items():
+            facts = sorted({f.text for dev in devs for f in dev.facts if f.kind != "name"})
+            lines = [f"• {dev.sentence}" for dev in devs[:3]] + ([f"(+{len(devs) - 3} more)"] if len(devs) > 3 else [])
+            what = "an edit" if version > 1 else "a new article"
+            alerts.append(Alert(f"dev:{aid}:{version}", "new_development",
+                                f"New in the story ({devs[0].outlet}): {devs[0].sentence[:90]}",
+                                "\n".join(lines) + (f"\nFacts: {', '.join(facts)}" if facts else "")
+                                + f"\nWhy: {len(devs)} sentence(s) in {what} not said by the seeds or earlier coverage."))
     if rules.volume_spike:
         today_count = context.daily_counts.get(today, 0) + sum(
             1 for d in fresh if d.judgment.verdict in (Verdict.NEW, Verdict.SYNDICATED))

@@ -141,6 +141,8 @@ class RunCounts:
     pages_fetched: int = 0
     extracted: int = 0
     updates: int = 0
+    rechecked: int = 0
+    developments: int = 0
     alerts_queued: int = 0
     alerts_sent: int = 0
     alerts_failed: int = 0

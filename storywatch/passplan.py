@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from storywatch.judge import Judge
+from storywatch.recheck import is_due
 from storywatch.models import Decision, EntrySeen, FeedEntry, FeedPoll, Judgment, Known, PageOutcome, RunCounts, Verdict
 from storywatch.urls import article_id
 
@@ -60,6 +61,28 @@ def plan_fetches(
                 work.append((aid, entry))
                 planned.add(aid)
     return plan
+
+
+RECHECK_FEED = "recheck:"  # the pseudo-feed a re-check batch is filed under
+
+
+def plan_rechecks(
+    candidates: list[tuple[str, str, str, datetime, datetime | None]],
+    plan: FetchPlan,
+    tiers: tuple[timedelta, ...],
+    now: datetime,
+    limit: int,
+) -> int:
+    """Add on-story articles due a re-check (age-tiered: see storywatch.recheck) to `plan`,
+    unless already planned; returns how many were added."""
+    planned = {aid for batch in plan.batches.values() for aid, _ in batch}
+    work = plan.batches.setdefault(RECHECK_FEED, [])
+    for aid, url, title, first_seen, last_checked in sorted(candidates, key=lambda c: c[3]):
+        if len(work) >= limit:
+            break
+        if aid not in planned and is_due(first_seen, last_checked, now, tiers):
+            work.append((aid, FeedEntry(RECHECK_FEED, aid, url, title, "", "", None)))
+    return len(work)
 
 
 def decide(

@@ -10,12 +10,13 @@ from pathlib import Path
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from extractors.article import extract_article
 from extractors.feedlist import parse_feed_list
 from storywatch.errors import ConfigError
 from storywatch.models import FeedSource
+from storywatch.recheck import parse_tiers
 from storywatch.text import strip_chrome
 
 SEED_SUFFIXES = (".txt", ".md", ".html", ".htm")
@@ -45,6 +46,7 @@ class AlertRules(_Strict):
     new_coverage: bool = True  # a new on-story article (not a copy of a seed or of coverage)
     new_outlet: bool = True  # an outlet covering the story for the first time
     volume_spike: bool = True  # a day's coverage well above the story's recent days
+    new_development: bool = True  # an article or edit that says something not said before
     spike_factor: float = Field(3.0, gt=1.0, description="times the mean of the previous days")
     spike_min: int = Field(3, ge=1, description="a spike needs at least this many articles")
     spike_window_days: int = Field(7, ge=1, le=90)
@@ -79,12 +81,25 @@ class AlertSettings(_Strict):
     channels: tuple[Channel, ...] = ()
 
 
+class RecheckSettings(_Strict):
+    """When on-story articles are fetched again to catch edits, by age since first seen."""
+
+    tiers: tuple[str, ...] = ("15m", "1h", "3h", "1d", "3d")
+
+    @field_validator("tiers")
+    @classmethod
+    def _valid(cls, tiers: tuple[str, ...]) -> tuple[str, ...]:
+        parse_tiers(tiers)  # raises ValueError with the bad value
+        return tiers
+
+
 class StoryConfig(_Strict):
     title: str
     feeds: str = "feeds.opml"
     thresholds: Thresholds = Thresholds()
     fetch: FetchSettings = FetchSettings()
     alerts: AlertSettings = AlertSettings()
+    recheck: RecheckSettings = RecheckSettings()
 
 
 @dataclass(frozen=True)

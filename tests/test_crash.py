@@ -29,7 +29,7 @@ def _comparable(db: Path) -> dict:
             "judgments": con.execute(
                 "SELECT url, verdict, duplicate_of, relevance, versions, title FROM judgments ORDER BY url").fetchall(),
             "daily": con.execute("SELECT * FROM daily_coverage").fetchall(),
-            "versions": con.execute("SELECT article_id, version, content_hash FROM article_versions ORDER BY 1, 2").fetchall(),
+            "versions": con.execute("SELECT article_id, version, content_hash FROM page_versions ORDER BY 1, 2").fetchall(),
             "entries": con.execute("SELECT feed_url, guid, article_id FROM entries ORDER BY 1, 2").fetchall(),
         }
     finally:

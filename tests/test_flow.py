@@ -20,7 +20,7 @@ from storywatch.demo.site import EDITED_SLUG, DemoSite, render_rss
 from storywatch.story import load_story
 from tests.conftest import SEED_STORY, make_story
 
-TABLES = ("feeds", "entries", "articles", "article_versions", "verdicts")
+TABLES = ("feeds", "entries", "articles", "page_versions", "verdicts", "novel_sentences", "sentence_facts", "version_diffs")
 
 
 def _snapshot(db) -> dict:
@@ -126,7 +126,7 @@ def test_second_pass_uses_304_and_records_the_edit(site_run):
     assert r2["feeds_not_modified"] >= 3
     assert r2["updates"] == 1 and r2["verdicts"]["new"] >= 1
     versions = _query(site_run["db"], """
-        SELECT version, av.title, text FROM article_versions av JOIN articles a USING (article_id)
+        SELECT version, av.title, text FROM page_versions av JOIN articles a USING (article_id)
         WHERE a.url LIKE ? ORDER BY version""", f"%{EDITED_SLUG}")
     assert [v[0] for v in versions] == [1, 2]
     assert versions[0][1] != versions[1][1]  # headline changed
@@ -144,7 +144,7 @@ def test_rerun_adds_nothing(site_run):
 
 
 def test_raw_html_kept_for_reextraction(site_run):
-    rows = _query(site_run["db"], "SELECT html_gz, final_url, text FROM article_versions WHERE text_source = 'page' LIMIT 3")
+    rows = _query(site_run["db"], "SELECT html_gz, final_url, text FROM page_versions WHERE text_source = 'page' LIMIT 3")
     assert rows
     for html_gz, url, text in rows:
         assert extract_article(gzip.decompress(html_gz), url, None, datetime.now(timezone.utc)).text == text

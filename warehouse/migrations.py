@@ -134,10 +134,52 @@ def _m003_feed_health(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _m004_story_evolution(con: duckdb.DuckDBPyConnection) -> None:
+    # The table of page versions becomes `page_versions`, so that `article_versions` can be the
+    # documented view of edits (one row per version with what changed).
+    con.execute(
+        """
+        ALTER TABLE article_versions RENAME TO page_versions;
+        ALTER TABLE articles ADD COLUMN last_checked_at TIMESTAMP;   -- last fetch, for re-checks
+        ALTER TABLE verdicts ADD COLUMN novelty DOUBLE;              -- share of words not said before
+        CREATE TABLE novel_sentences (          -- the `developments` view reads these
+            story VARCHAR NOT NULL,
+            article_id VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            sentence_no INTEGER NOT NULL,         -- position among the version's sentences
+            sentence VARCHAR NOT NULL,
+            first_seen_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (story, article_id, version, sentence_no)
+        );
+        CREATE TABLE sentence_facts (
+            story VARCHAR NOT NULL,
+            article_id VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            sentence_no INTEGER NOT NULL,
+            kind VARCHAR NOT NULL,                -- money | quantity | percent | date | name
+            text VARCHAR NOT NULL,
+            normalized VARCHAR NOT NULL,          -- equal for equal facts ("$15 billion" = "15 billion dollars")
+            first_seen_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (story, article_id, version, sentence_no, kind, normalized)
+        );
+        CREATE TABLE version_diffs (
+            article_id VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            headline_changed BOOLEAN NOT NULL,
+            added VARCHAR[] NOT NULL,
+            removed VARCHAR[] NOT NULL,
+            summary VARCHAR NOT NULL,
+            PRIMARY KEY (article_id, version)
+        );
+        """
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("001_initial", _m001_initial),
     ("002_alert_outbox", _m002_alert_outbox),
     ("003_feed_health", _m003_feed_health),
+    ("004_story_evolution", _m004_story_evolution),
 ]
 
 

@@ -15,6 +15,7 @@ import duckdb
 
 from storywatch.alerts import Alert, Pending, StoryContext, next_attempt
 from storywatch.errors import WarehouseError
+from storywatch.evolution import Evolution
 from storywatch.models import Decision, EntrySeen, FeedPoll, FeedState, Known, RunCounts, Verdict
 from storywatch.urls import outlet_of
 from warehouse.migrations import migrate
@@ -140,6 +141,43 @@ class Warehouse:
         ).fetchall()
         return [CoverageRow(*r) for r in rows]
 
+    def said_before(self, story: str) -> list[tuple[str, str, str]]:
+        """(article_id, title, text) of every version of `new` coverage, in the order it was fetched:
+        what the story's novelty index holds after the seeds."""
+        return self.con.execute(
+            """
+            SELECT p.article_id, coalesce(p.title, ''), p.text FROM page_versions p JOIN verdicts v USING (article_id)
+            WHERE v.story = ? AND v.verdict = 'new' AND p.text IS NOT NULL
+            ORDER BY p.fetched_at, p.article_id, p.version
+            """,
+            [story],
+        ).fetchall()
+
+    def latest_texts(self, article_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """article_id -> (title, text) of its latest stored version."""
+        if not article_ids:
+            return {}
+        rows = self.con.execute(
+            f"SELECT article_id, coalesce(title, ''), coalesce(text, '') FROM latest_versions "
+            f"WHERE article_id IN ({', '.join('?' * len(article_ids))})",
+            article_ids,
+        ).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def recheck_candidates(self, story: str) -> list[tuple[str, str, str, datetime, datetime | None]]:
+        """On-story articles that may still be due a re-check: (article_id, url, title,
+        first_seen_at, last_checked_at), UTC-aware."""
+        rows = self.con.execute(
+            """
+            SELECT a.article_id, a.url, coalesce(l.title, a.title, ''), a.first_seen_at, a.last_checked_at
+            FROM articles a JOIN verdicts v USING (article_id) LEFT JOIN latest_versions l USING (article_id)
+            WHERE v.story = ? AND v.verdict IN ('new', 'syndicated', 'seed_copy')
+            """,
+            [story],
+        ).fetchall()
+        aware = lambda t: t.replace(tzinfo=timezone.utc) if t else None  # noqa: E731
+        return [(r[0], r[1], r[2], aware(r[3]), aware(r[4])) for r in rows]
+
     # ---- writes ------------------------------------------------------------------------------
 
     def start_run(self, run_id: str, story: str, started_at: datetime) -> None:
@@ -160,21 +198,50 @@ class Warehouse:
         counts: RunCounts,
         finished_at: datetime,
         outbox: list[tuple[Alert, str]] = (),
+        evolution: Evolution | None = None,
+        checked: list[tuple[str, datetime]] = (),
     ) -> None:
         """Write one pass's results in one transaction: feed state, entries, articles,
         versions, verdicts, the alerts they raise (alert, channel label) and the run's counts.
-        `health` maps a polled feed's URL to its failure score and next poll time."""
+        `health` maps a polled feed's URL to its failure score and next poll time; `evolution`
+        holds the pass's developments, novelty and edit diffs; `checked` the (article_id, time)
+        of every page fetched, for the re-check schedule."""
         self.con.execute("BEGIN TRANSACTION")
         try:
             self._save_feeds(story, polls, health)
             self._save_entries(story, sightings)
             self._save_decisions(run_id, story, decisions)
             self._queue_alerts(run_id, story, outbox, finished_at)
+            if evolution is not None:
+                self._save_evolution(story, evolution, {d.article_id: d.page.fetched_at for d in decisions})
+            if checked:
+                self.con.executemany("UPDATE articles SET last_checked_at = ? WHERE article_id = ?",
+                                     [[utc_naive(at), aid] for aid, at in checked])
             self._finish_run(run_id, counts, finished_at, "completed")
             self.con.execute("COMMIT")
         except Exception:
             self.con.execute("ROLLBACK")
             raise
+
+    def _save_evolution(self, story: str, evo: Evolution, seen_at: dict[str, datetime]) -> None:
+        devs = [[story, d.article_id, d.version, d.sentence_no, d.sentence, utc_naive(seen_at[d.article_id])]
+                for d in evo.developments]
+        facts = [[story, d.article_id, d.version, d.sentence_no, f.kind, f.text, f.normalized, utc_naive(seen_at[d.article_id])]
+                 for d in evo.developments for f in {(f.kind, f.normalized): f for f in d.facts}.values()]
+        # A reworded sentence shows as its old form removed and its new form added.
+        diffs = [[aid, version, diff.headline_changed,
+                  [s.text for s in diff.added] + [c.new.text for c in diff.changed],
+                  [s.text for s in diff.removed] + [c.old.text for c in diff.changed],
+                  diff.summary] for (aid, version), diff in evo.diffs.items()]
+        if devs:
+            self.con.executemany("INSERT INTO novel_sentences VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", devs)
+        if facts:
+            self.con.executemany("INSERT INTO sentence_facts VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", facts)
+        if diffs:
+            self.con.executemany("INSERT INTO version_diffs VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", diffs)
+        if evo.novelty:
+            self.con.executemany("UPDATE verdicts SET novelty = ? WHERE story = ? AND article_id = ?",
+                                 [[score, story, aid] for aid, score in evo.novelty.items()])
 
     def _queue_alerts(self, run_id: str, story: str, outbox, created_at: datetime) -> None:
         rows = [[story, a.key, channel, a.rule, a.title, a.body, run_id, utc_naive(created_at), utc_naive(created_at)]
@@ -344,18 +411,21 @@ class Warehouse:
             ])
         if articles:
             self.con.executemany(
-                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (article_id) DO NOTHING", articles
+                "INSERT INTO articles (article_id, url, outlet, title, published_at, first_seen_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (article_id) DO NOTHING", articles
             )
         if versions:
             self.con.executemany(
-                f"INSERT INTO article_versions VALUES ({', '.join('?' * 19)}) "
+                f"INSERT INTO page_versions (article_id, version, run_id, fetched_at, final_url, http_status, content_type, html_gz, title, author, outlet, language, published_at, date_source, text_source, text, content_hash, minhash, shingles) VALUES ({', '.join('?' * 19)}) "
                 "ON CONFLICT (article_id, version) DO NOTHING",
                 versions,
             )
         if verdicts:
             self.con.executemany(
                 """
-                INSERT INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO verdicts (story, article_id, run_id, judged_at, relevance, verdict, reason,
+                                      duplicate_of, duplicate_score, attempts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (story, article_id) DO UPDATE SET
                     run_id = excluded.run_id, judged_at = excluded.judged_at,
                     relevance = excluded.relevance, verdict = excluded.verdict,

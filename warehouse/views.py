@@ -8,7 +8,7 @@ import duckdb
 
 VIEWS = {
     "latest_versions": """
-        SELECT * FROM article_versions
+        SELECT * FROM page_versions
         QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY version DESC) = 1
     """,
     "judgments": """
@@ -21,7 +21,7 @@ VIEWS = {
         FROM verdicts v
         JOIN articles a USING (article_id)
         LEFT JOIN latest_versions l USING (article_id)
-        LEFT JOIN (SELECT article_id, count(*) AS versions FROM article_versions GROUP BY article_id) n
+        LEFT JOIN (SELECT article_id, count(*) AS versions FROM page_versions GROUP BY article_id) n
                USING (article_id)
     """,
     "coverage": "SELECT * FROM judgments WHERE on_story",
@@ -31,7 +31,7 @@ VIEWS = {
             FROM coverage
         ), updates AS (
             SELECT v.story, av.fetched_at::DATE AS day, count(*) AS updates
-            FROM article_versions av JOIN verdicts v USING (article_id)
+            FROM page_versions av JOIN verdicts v USING (article_id)
             WHERE av.version > 1 AND v.verdict IN ('new', 'syndicated', 'seed_copy')
             GROUP BY ALL
         ), counted AS (
@@ -49,6 +49,56 @@ VIEWS = {
                coalesce(u.updates, 0)::INTEGER AS updates,
                coalesce(c.outlets, 0)::INTEGER AS outlets
         FROM counted c FULL JOIN updates u USING (story, day)
+        ORDER BY story, day
+    """,
+    "article_versions": """
+        SELECT p.article_id, p.version, p.fetched_at, p.title,
+               coalesce(d.headline_changed, false) AS changed_headline,
+               coalesce(d.added, []::VARCHAR[]) AS added, coalesce(d.removed, []::VARCHAR[]) AS removed,
+               coalesce(d.summary, 'first version') AS summary
+        FROM page_versions p LEFT JOIN version_diffs d USING (article_id, version)
+    """,
+    "developments": """
+        SELECT d.story, d.article_id, coalesce(p.outlet, a.outlet) AS outlet, d.first_seen_at, d.sentence,
+               coalesce(list(f.text ORDER BY f.kind, f.text) FILTER (WHERE f.text IS NOT NULL), []) AS facts,
+               d.version, d.sentence_no
+        FROM novel_sentences d
+        JOIN articles a USING (article_id)
+        LEFT JOIN page_versions p USING (article_id, version)
+        LEFT JOIN sentence_facts f USING (story, article_id, version, sentence_no)
+        GROUP BY ALL
+    """,
+    "first_reports": """
+        SELECT f.story, f.text AS fact, coalesce(p.outlet, a.outlet) AS outlet, f.first_seen_at,
+               f.kind, f.normalized, f.article_id
+        FROM sentence_facts f JOIN articles a USING (article_id) LEFT JOIN page_versions p USING (article_id, version)
+        QUALIFY row_number() OVER (PARTITION BY f.story, f.kind, f.normalized
+                                   ORDER BY f.first_seen_at, f.article_id, f.sentence_no) = 1
+    """,
+    "outlets": """
+        SELECT story, outlet, min(first_seen_at) AS first_seen_at, count(*)::INTEGER AS articles,
+               count(*) FILTER (WHERE verdict = 'new')::INTEGER AS new,
+               count(*) FILTER (WHERE verdict = 'syndicated')::INTEGER AS syndicated
+        FROM coverage WHERE verdict IN ('new', 'syndicated')
+        GROUP BY ALL
+    """,
+    "story_timeline": """
+        -- day = publication day, else the day storywatch first saw the article
+        WITH dated AS (
+            SELECT story, article_id, outlet, verdict, coalesce(published_at, first_seen_at)::DATE AS day
+            FROM coverage WHERE verdict IN ('new', 'syndicated')
+        ), arrivals AS (
+            SELECT story, day, count(*) FILTER (WHERE verdict = 'new') AS new_articles FROM dated GROUP BY ALL
+        ), outlets_first AS (
+            SELECT story, day, count(*) AS new_outlets FROM (
+                SELECT story, outlet, min(day) AS day FROM dated GROUP BY ALL) GROUP BY ALL
+        ), devs AS (
+            SELECT d.story, dated.day, count(*) AS developments
+            FROM novel_sentences d JOIN dated USING (story, article_id) GROUP BY ALL
+        )
+        SELECT story, day, coalesce(new_articles, 0)::INTEGER AS new_articles,
+               coalesce(new_outlets, 0)::INTEGER AS new_outlets, coalesce(developments, 0)::INTEGER AS developments
+        FROM arrivals FULL JOIN outlets_first USING (story, day) FULL JOIN devs USING (story, day)
         ORDER BY story, day
     """,
     "feed_health": """
