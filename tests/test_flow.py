@@ -171,3 +171,54 @@ def test_each_run_leaves_a_prefect_artifact(site_run):
     assert len(artifacts) >= 3  # one per pass of this module (other tests may add more)
     first_pass = [a for a in artifacts if "New coverage" in (a.data or "")]
     assert first_pass and "## New coverage" in first_pass[0].data and "| outlet | title | relevance |" in first_pass[0].data
+
+
+def _edited():
+    from storywatch.demo.site import load_articles
+
+    return next(a for a in load_articles() if a.get("edited"))
+
+
+def test_edit_is_a_version_with_a_readable_diff(site_run):
+    edit = _edited()["edited"]
+    rows = _query(site_run["db"], """
+        SELECT v.version, v.changed_headline, v.added, v.removed, v.summary, v.title
+        FROM article_versions v JOIN articles a USING (article_id) WHERE a.url LIKE ? ORDER BY version""",
+        f"%{EDITED_SLUG}")
+    assert [r[0] for r in rows] == [1, 2]
+    _, changed, added, removed, summary, title = rows[1]
+    assert changed and title == edit["headline"] and removed == []
+    assert added == [s.strip() + "." for s in edit["paragraph"].rstrip(".").split(". ")]
+    assert summary == "headline changed; 1 paragraph added (2 sentences); 0 removed"
+    assert rows[0][4] == "first version"
+
+
+def test_developments_credit_the_first_outlet_and_copies_add_nothing(site_run):
+    db = site_run["db"]
+    edit_devs = _query(db, """
+        SELECT d.sentence, d.facts FROM developments d JOIN articles a USING (article_id)
+        WHERE a.url LIKE ? AND d.version = 2 ORDER BY d.sentence_no""", f"%{EDITED_SLUG}")
+    (added,), = _query(db, """
+        SELECT added FROM article_versions v JOIN articles a USING (article_id) WHERE a.url LIKE ? AND version = 2""",
+        f"%{EDITED_SLUG}")
+    assert [s for s, _ in edit_devs] == added  # what the edit added is exactly what it said new
+    assert edit_devs[-1] == ("The person put the proposed share at about 8 percent.", ["8 percent"])
+    copies = _query(db, """
+        SELECT j.url, v.novelty, (SELECT count(*) FROM developments d WHERE d.article_id = j.article_id)
+        FROM judgments j JOIN verdicts v USING (story, article_id) WHERE j.verdict IN ('syndicated', 'seed_copy')""")
+    assert copies and all(novelty == 0.0 and n == 0 for _, novelty, n in copies)
+    firsts = dict(_query(db, "SELECT fact, outlet FROM first_reports WHERE kind <> 'name'"))
+    assert firsts["December 9"] == firsts["70-billion-parameter"] == firsts["$50 million"] == "TechWire"
+    assert firsts["8 percent"] == "Signal Daily"
+    fresh = _query(db, "SELECT novelty FROM verdicts WHERE verdict = 'new' AND novelty IS NOT NULL")
+    assert fresh and all(0.0 < n <= 1.0 for (n,) in fresh)
+
+
+def test_outlets_and_timeline_views(site_run):
+    db = site_run["db"]
+    outlets = {o: (n, s) for o, n, s in _query(db, "SELECT outlet, new, syndicated FROM outlets")}
+    assert outlets["Gadget Hub"][1] == 2 and outlets["TechWire"][0] >= 2
+    timeline = _query(db, "SELECT day, new_articles, new_outlets, developments FROM story_timeline")
+    assert sum(r[1] for r in timeline) == _query(db, "SELECT count(*) FROM coverage WHERE verdict = 'new'")[0][0]
+    assert sum(r[2] for r in timeline) == len(outlets)
+    assert sum(r[3] for r in timeline) == _query(db, "SELECT count(*) FROM developments")[0][0] > 0
