@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test run setup bench clean
+.PHONY: demo test quality run setup bench clean
 
 demo: setup
 	$(VENV)/bin/storywatch demo
@@ -13,6 +13,17 @@ run: setup
 
 test: setup
 	$(VENV)/bin/python -m pytest -q
+
+# The quality gate (bench/quality.py --check against bench/baseline.json): on the shared corpus
+# when ../shared/corpus is beside the repo, else on the project's own fixtures.
+CORPUS ?= ../shared/corpus
+
+quality: setup
+	@if [ -f "$(CORPUS)/pages/MANIFEST.jsonl" ]; then \
+		$(VENV)/bin/python bench/quality.py --check --corpus "$(CORPUS)"; \
+	else \
+		$(VENV)/bin/python bench/quality.py --check --fixtures-only; \
+	fi
 
 setup: $(STAMP)
 

@@ -92,12 +92,17 @@ def row(labels: list[str], scores: list[float], threshold: float) -> dict[str, f
     }
 
 
-def main() -> None:
+def setup() -> tuple[StoryProfile, float, list[str], float]:
+    """The seed story's profile, its configured threshold, its seeds and the build time (ms)."""
     threshold = tomllib.loads((STORY / "story.toml").read_text(encoding="utf-8"))["thresholds"]["relevance"]
     seeds = list(load_story(STORY).seeds.values())
     start = time.perf_counter()
     profile = StoryProfile.from_seeds(seeds)
-    build_ms = 1000 * (time.perf_counter() - start)
+    return profile, threshold, seeds, 1000 * (time.perf_counter() - start)
+
+
+def main() -> None:
+    profile, threshold, seeds, build_ms = setup()
     top5 = profile.top_terms(5)
     baseline = keyword_baseline(top5)
 
