@@ -115,6 +115,41 @@ def serve(
         fail(str(exc))
 
 
+@app.command()
+def report(
+    story: Path = typer.Option(..., "--story", help="Story folder."),
+    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="DuckDB file to read."),
+    html: Path | None = typer.Option(None, "--html", help="Write a self-contained HTML report here (and a PNG chart beside it)."),
+    since: str | None = typer.Option(None, "--since", help="Only coverage from this date on (YYYY-MM-DD)."),
+) -> None:
+    """Show how the story developed: coverage by day, developments, first reports, edits."""
+    from datetime import date
+
+    from storywatch.report import chart, render_html, render_terminal
+    from storywatch.story import load_story
+    from warehouse.store import Warehouse
+
+    try:
+        loaded = load_story(story)
+        start = date.fromisoformat(since) if since else None
+        if not db.exists():
+            fail(f"{db}: no such database (run a pass first)")
+        with Warehouse.open(db, read_only=True) as wh:
+            data = wh.report(loaded.slug, start)
+    except ValueError:
+        fail(f"--since {since!r}: expected a date as YYYY-MM-DD")
+    except StorywatchError as exc:
+        fail(str(exc))
+    render_terminal(console, loaded.config.title, data)
+    if html:
+        svg, png = chart(data["daily"], loaded.config.title)
+        png_path = html.with_suffix(".png")
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(render_html(loaded.config.title, data, svg, png_path.name), encoding="utf-8")
+        png_path.write_bytes(png)
+        console.print(f"wrote {html} and {png_path}")
+
+
 @alerts_app.command("test")
 def alerts_test(story: Path = typer.Option(..., "--story", help="Story folder whose channels to test.")) -> None:
     """Send a test message to every configured channel and report each result."""

@@ -222,3 +222,27 @@ def test_outlets_and_timeline_views(site_run):
     assert sum(r[1] for r in timeline) == _query(db, "SELECT count(*) FROM coverage WHERE verdict = 'new'")[0][0]
     assert sum(r[2] for r in timeline) == len(outlets)
     assert sum(r[3] for r in timeline) == _query(db, "SELECT count(*) FROM developments")[0][0] > 0
+
+
+def test_report_renders_from_the_warehouse(site_run, tmp_path):
+    from typer.testing import CliRunner
+
+    from storywatch.cli import app
+
+    out = tmp_path / "out" / "report.html"
+    result = CliRunner().invoke(app, ["report", "--story", str(site_run["story"]), "--db", str(site_run["db"]),
+                                      "--html", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "first reports" in result.output and "December 9" in result.output
+    page = out.read_text("utf-8")
+    png = out.with_suffix(".png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
+    assert "<svg" in page and "Coverage over time" in page
+    assert "headline changed; 1 paragraph added (2 sentences); 0 removed" in page
+    assert "The person put the proposed share at about 8 percent." in page
+    assert "<script" not in page and 'src="http' not in page and "href='http" not in page.split("<h2>Developments")[0]
+    narrow = CliRunner().invoke(app, ["report", "--story", str(site_run["story"]), "--db", str(site_run["db"]),
+                                      "--since", "2026-11-21"])
+    assert narrow.exit_code == 0 and "2026-11-19" not in narrow.output.split("first reports")[0]
+    bad = CliRunner().invoke(app, ["report", "--story", str(site_run["story"]), "--db", str(site_run["db"]), "--since", "soon"])
+    assert bad.exit_code == 2 and "expected a date as YYYY-MM-DD" in bad.output

@@ -475,3 +475,40 @@ class Warehouse:
         )
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def report(self, story: str, since: date | None = None) -> dict:
+        """Everything `storywatch report` shows, from the views only."""
+        start = since or date(1970, 1, 1)
+
+        def rows(sql: str, *params) -> list[dict]:
+            cursor = self.con.execute(sql, [story, *params])
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, r)) for r in cursor.fetchall()]
+
+        return {
+            "daily": rows("""
+                SELECT d.day, d.new, d.syndicated, d.seed_copies, d.updates, d.outlets,
+                       coalesce(t.new_outlets, 0) AS new_outlets, coalesce(t.developments, 0) AS developments
+                FROM daily_coverage d LEFT JOIN story_timeline t USING (story, day)
+                WHERE d.story = ? AND d.day >= ? ORDER BY d.day""", start),
+            "coverage": rows("""
+                SELECT verdict, outlet, title, url, published_at, first_seen_at, relevance, versions
+                FROM coverage WHERE story = ? AND coalesce(published_at, first_seen_at)::DATE >= ?
+                ORDER BY coalesce(published_at, first_seen_at)""", start),
+            "developments": rows("""
+                SELECT d.first_seen_at, d.outlet, d.sentence, d.facts, j.title, j.url, d.version,
+                       coalesce(j.published_at, j.first_seen_at) AS published_at
+                FROM developments d JOIN judgments j USING (story, article_id)
+                WHERE d.story = ? AND coalesce(j.published_at, j.first_seen_at)::DATE >= ?
+                ORDER BY coalesce(j.published_at, j.first_seen_at), d.article_id, d.version, d.sentence_no""", start),
+            "first_reports": rows("""
+                SELECT f.fact, f.kind, f.outlet, f.first_seen_at, j.title, j.url
+                FROM first_reports f JOIN judgments j USING (story, article_id)
+                WHERE f.story = ? AND f.kind <> 'name' AND f.first_seen_at::DATE >= ?
+                ORDER BY coalesce(j.published_at, f.first_seen_at), f.fact""", start),
+            "edited": rows("""
+                SELECT j.title, j.outlet, j.url, j.versions, v.summary, v.fetched_at
+                FROM judgments j JOIN article_versions v USING (article_id)
+                WHERE j.story = ? AND j.versions > 1 AND v.version = j.versions AND v.fetched_at::DATE >= ?
+                ORDER BY j.versions DESC, v.fetched_at DESC LIMIT 20""", start),
+        }

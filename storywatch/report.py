@@ -1,0 +1,147 @@
+"""`storywatch report`: the story over time, for a terminal (rich) or as one self-contained HTML
+page (inline CSS and SVG chart, no network needed to open it) with a PNG of the chart beside it
+for e-mail and chat. Reads only what `Warehouse.report` returns."""
+
+from __future__ import annotations
+
+import html
+import io
+from datetime import date, datetime
+
+from rich.console import Console
+from rich.table import Table
+
+MAX_DEVELOPMENTS_SHOWN = 200
+
+
+def chart(daily: list[dict], title: str) -> tuple[str, bytes]:
+    """Coverage per day, new vs syndicated stacked, days with new outlets marked: (SVG, PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    days = [row["day"] for row in daily]
+    new = [row["new"] for row in daily]
+    syndicated = [row["syndicated"] for row in daily]
+    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=110)
+    ax.bar(days, new, color="#1f6feb", label="new")
+    ax.bar(days, syndicated, bottom=new, color="#9ab8e8", label="syndicated")
+    for day, n, s, row in zip(days, new, syndicated, daily):
+        if row["new_outlets"]:
+            ax.annotate(f"+{row['new_outlets']} outlet{'s' if row['new_outlets'] > 1 else ''}", (day, n + s),
+                        textcoords="offset points", xytext=(0, 9), ha="center", fontsize=8, color="#b3261e")
+            ax.plot([day], [n + s], marker="v", color="#b3261e", markersize=6, linestyle="none")
+    ax.set_title(title, fontsize=11, loc="left")
+    ax.set_ylabel("articles")
+    top = max((n + s for n, s in zip(new, syndicated)), default=1)
+    ax.set_ylim(0, top * 1.3 + 0.5)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.legend(loc="upper left", frameon=False, fontsize=8, ncols=2)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    svg, png = io.StringIO(), io.BytesIO()
+    fig.savefig(svg, format="svg")
+    fig.savefig(png, format="png")
+    plt.close(fig)
+    return svg.getvalue().split("?>", 1)[-1], png.getvalue()
+
+
+def _when(value: datetime | date | None) -> str:
+    if value is None:
+        return "—"
+    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else value.isoformat()
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def render_html(title: str, data: dict, svg: str, png_name: str) -> str:
+    """One self-contained page: summary, chart, developments timeline, first reports, edits."""
+    coverage, devs = data["coverage"], data["developments"]
+    counts = {v: sum(1 for c in coverage if c["verdict"] == v) for v in ("new", "syndicated", "seed_copy")}
+    outlets = len({c["outlet"] for c in coverage if c["verdict"] != "seed_copy"})
+    parts = [
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)} — storywatch</title>",
+        "<style>body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2em auto;"
+        "padding:0 1em;color:#1b1f24}h1{font-size:1.5em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}"
+        ".kpi{display:flex;gap:1.5em;flex-wrap:wrap;margin:1em 0}.kpi div{background:#f3f6fa;padding:.6em 1em;border-radius:6px}"
+        ".kpi b{display:block;font-size:1.4em}table{border-collapse:collapse;width:100%;font-size:.92em}"
+        "td,th{text-align:left;padding:.35em .5em;border-bottom:1px solid #eee;vertical-align:top}"
+        ".fact{display:inline-block;background:#fff4d6;border-radius:4px;padding:0 .35em;margin:0 .2em .2em 0;font-size:.85em}"
+        ".day{color:#57606a;white-space:nowrap}.muted{color:#57606a}svg{max-width:100%;height:auto}</style></head><body>",
+        f"<h1>{_e(title)}</h1><p class='muted'>storywatch report · generated {_when(datetime.now())}</p>",
+        "<div class='kpi'>"
+        f"<div><b>{counts['new']}</b>new articles</div><div><b>{counts['syndicated']}</b>syndicated copies</div>"
+        f"<div><b>{counts['seed_copy']}</b>seed copies</div><div><b>{outlets}</b>outlets</div>"
+        f"<div><b>{len(devs)}</b>developments</div><div><b>{len(data['edited'])}</b>edited articles</div></div>",
+        f"<h2>Coverage over time</h2>{svg}<p class='muted'>Bars: articles per publication day, new and syndicated. "
+        f"Red marks: days an outlet covered the story for the first time. The chart is also in {_e(png_name)}.</p>",
+        "<h2>Developments</h2><p class='muted'>Sentences that said something neither the seeds nor earlier coverage "
+        "had said, under the first article that carried them, in publication order.</p><table>",
+    ]
+    shown, current = 0, None
+    for d in devs:
+        if shown >= MAX_DEVELOPMENTS_SHOWN:
+            parts.append(f"<tr><td colspan=2 class='muted'>… {len(devs) - shown} more in the `developments` view</td></tr>")
+            break
+        article = (d["url"], d["version"])
+        if article != current:
+            current = article
+            edit = " · <b>edit</b>" if d["version"] > 1 else ""
+            parts.append(f"<tr><th colspan=2><span class='day'>{_when(d['published_at'])}</span> · {_e(d['outlet'])}{edit} · "
+                         f"<a href='{_e(d['url'])}'>{_e(d['title'])}</a></th></tr>")
+        facts = "".join(f"<span class='fact'>{_e(f)}</span>" for f in d["facts"] or [])
+        parts.append(f"<tr><td style='width:1.5em'>•</td><td>{_e(d['sentence'])}<br>{facts}</td></tr>")
+        shown += 1
+    parts.append("</table><h2>First reports</h2><table><tr><th>fact</th><th>kind</th><th>first reported by</th>"
+                 "<th>in</th></tr>")
+    for f in data["first_reports"]:
+        parts.append(f"<tr><td><span class='fact'>{_e(f['fact'])}</span></td><td>{_e(f['kind'])}</td>"
+                     f"<td>{_e(f['outlet'])}</td><td><a href='{_e(f['url'])}'>{_e(f['title'])}</a></td></tr>")
+    parts.append("</table><h2>Most edited</h2><table><tr><th>article</th><th>outlet</th><th>versions</th>"
+                 "<th>last change</th></tr>")
+    for a in data["edited"]:
+        parts.append(f"<tr><td><a href='{_e(a['url'])}'>{_e(a['title'])}</a></td><td>{_e(a['outlet'])}</td>"
+                     f"<td>{a['versions']}</td><td>{_e(a['summary'])} <span class='muted'>{_when(a['fetched_at'])}</span></td></tr>")
+    if not data["edited"]:
+        parts.append("<tr><td colspan=4 class='muted'>No edits seen yet.</td></tr>")
+    parts.append("</table><h2>Coverage</h2><table><tr><th>published</th><th>verdict</th><th>outlet</th><th>title</th>"
+                 "<th>relevance</th></tr>")
+    for c in data["coverage"]:
+        parts.append(f"<tr><td class='day'>{_when(c['published_at'])}</td><td>{_e(c['verdict'])}</td><td>{_e(c['outlet'])}</td>"
+                     f"<td><a href='{_e(c['url'])}'>{_e(c['title'])}</a></td><td>{c['relevance']:.2f}</td></tr>")
+    parts.append("</table></body></html>")
+    return "\n".join(parts)
+
+
+def render_terminal(console: Console, title: str, data: dict) -> None:
+    daily = Table(title=f"{title} — coverage by day", title_justify="left")
+    for name in ("day", "new", "syndicated", "seed copies", "updates", "outlets", "new outlets", "developments"):
+        daily.add_column(name, justify="left" if name == "day" else "right")
+    for r in data["daily"]:
+        daily.add_row(r["day"].isoformat(), *(str(r[k]) for k in ("new", "syndicated", "seed_copies", "updates",
+                                                                   "outlets", "new_outlets", "developments")))
+    console.print(daily)
+    firsts = Table(title="first reports", title_justify="left")
+    for name in ("fact", "kind", "outlet", "first seen"):
+        firsts.add_column(name)
+    for f in data["first_reports"][:25]:
+        firsts.add_row(f["fact"], f["kind"], f["outlet"] or "", _when(f["first_seen_at"]))
+    console.print(firsts)
+    edited = Table(title="most edited", title_justify="left")
+    for name in ("article", "outlet", "versions", "last change"):
+        edited.add_column(name, overflow="fold")
+    for a in data["edited"][:10]:
+        edited.add_row(a["title"] or a["url"], a["outlet"] or "", str(a["versions"]), a["summary"])
+    console.print(edited)
+    latest = data["developments"][-10:]
+    devs = Table(title=f"latest developments ({len(data['developments'])} in all)", title_justify="left")
+    devs.add_column("published", no_wrap=True)
+    devs.add_column("outlet", no_wrap=True)
+    devs.add_column("development", overflow="fold")
+    for d in latest:
+        devs.add_row(_when(d["published_at"]), d["outlet"] or "", d["sentence"])
+    console.print(devs)
