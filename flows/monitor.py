@@ -24,7 +24,7 @@ from storywatch.dedupe import Signature
 from storywatch.feedhealth import LONG_FAILING, health_after
 from storywatch.judge import Judge
 from storywatch.models import FeedPoll, RunCounts
-from storywatch.evolution import track, without_headline
+from storywatch.evolution import Evolution, track, without_headline
 from storywatch.novelty import NoveltyIndex
 from storywatch.passplan import decide, plan_fetches, plan_rechecks
 from storywatch.recheck import parse_tiers
@@ -60,7 +60,6 @@ def monitor_story(
 
 
 def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: bool) -> RunCounts:
-    log = get_run_logger()
     settings = story.config.fetch
     policy = FetchPolicy(
         user_agent=settings.user_agent,
@@ -71,29 +70,8 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
         allow_hosts=frozenset(settings.allow_hosts),
     )
     counts = RunCounts(feeds=len(story.feeds))
-    states = wh.feed_states(story.slug)
-    started = datetime.now(timezone.utc)
-    due = [s for s in story.feeds if not _backing_off(states.get(s.url), started)]
-    poller = poll_feed.with_options(retries=settings.retries, retry_delay_seconds=settings.retry_delay_seconds)
-    futures = {source.url: poller.submit(source, states.get(source.url), policy) for source in due}
-    polls = [_poll_outcome(futures[source.url], source) if source.url in futures
-             else FeedPoll(source=source, polled_at=started, status=None, deferred=True)
-             for source in story.feeds]
-    health = {p.source.url: health_after(states[p.source.url].failure_score if p.source.url in states else 0.0, p)
-              for p in polls if not p.deferred}
-    for poll in polls:
-        if poll.deferred:
-            counts.feeds_deferred += 1
-        elif poll.failed:
-            counts.feeds_failed += 1
-            in_a_row = (states[poll.source.url].consecutive_failures if poll.source.url in states else 0) + 1
-            counts.feeds_long_failing += in_a_row >= LONG_FAILING
-            log.warning("feed failed (%d in a row): %s: %s", in_a_row, poll.source.url, poll.error)
-        elif poll.not_modified:
-            counts.feeds_not_modified += 1
-        else:
-            counts.feeds_ok += 1
-            log.info("feed %s: %d entries", poll.source.url, len(poll.parsed.entries))
+    channels = resolve_channels(story.config.alerts, os.environ)
+    polls, health = _poll_feeds(story, wh, policy, counts)
 
     now = datetime.now(timezone.utc)
     known_articles = wh.known_articles(story.slug)
@@ -103,30 +81,23 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
                                      now, settings.max_pages_per_feed)
     page_futures = [fetch_pages.submit(batch, policy, settings.concurrency) for batch in plan.batches.values() if batch]
     pages = [page for future in page_futures for page in future.result()]
-    log.info("fetched %d pages", len(pages))
+    get_run_logger().info("fetched %d pages", len(pages))
 
-    alerting = story.config.alerts
-    channels = resolve_channels(alerting, os.environ)
     judge = Judge.for_story(story.seeds, story.config.thresholds.relevance)
     for row in wh.coverage_rows(story.slug):
         judge.remember(row.article_id, row.content_hash, Signature.from_bytes(row.minhash, row.shingles))
     decisions, redirected = decide(pages, judge, known_articles, counts)
-    index = NoveltyIndex()
-    for name, text in story.seeds.items():
-        index.add(name, text)
-    for article_id, title, text in wh.said_before(story.slug):
-        index.add(article_id, without_headline(title, text))
-    previous = wh.latest_texts([d.article_id for d in decisions if d.version and d.version > 1])
-    evolution = track(decisions, index, previous)
+    evolution = _evolution(story, wh, decisions)
     counts.developments = len(evolution.developments)
-    checked = [(redirected.get(p.article_id, p.article_id), p.fetched_at) for p in pages if p.article]
-    sightings = [replace(s, article_id=redirected.get(s.article_id, s.article_id)) for s in plan.sightings]
-    today = now.date()
+
+    alerting, today = story.config.alerts, now.date()
     context = wh.alert_context(story.slug, alerting.rules.spike_window_days, today)
     alerts = raise_alerts(story.config.title, decisions, context, alerting.min_relevance, alerting.rules, today,
                           evolution.developments)
     outbox = [(alert, channel.label) for alert in alerts for channel in channels]
     counts.alerts_queued = len(outbox)
+    sightings = [replace(s, article_id=redirected.get(s.article_id, s.article_id)) for s in plan.sightings]
+    checked = [(redirected.get(p.article_id, p.article_id), p.fetched_at) for p in pages if p.article]
     wh.save_pass(run_id, story.slug, [p for p in polls if not p.deferred], health, sightings, decisions, counts,
                  datetime.now(timezone.utc), outbox, evolution, checked)
     _deliver_alerts(wh, story, channels, counts)
@@ -135,6 +106,51 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
                                           [(d.outlet, d.sentence) for d in evolution.developments]),
                              key=f"coverage-{_artifact_key(story.slug)}", description="What this pass found")
     return counts
+
+
+def _poll_feeds(story: Story, wh: Warehouse, policy: FetchPolicy, counts: RunCounts):  # noqa: ANN202
+    """Poll every feed not backing off (a task each, concurrently); returns the polls and each
+    polled feed's new (failure score, next poll time)."""
+    log = get_run_logger()
+    settings = story.config.fetch
+    states = wh.feed_states(story.slug)
+    started = datetime.now(timezone.utc)
+    poller = poll_feed.with_options(retries=settings.retries, retry_delay_seconds=settings.retry_delay_seconds)
+    futures = {s.url: poller.submit(s, states.get(s.url), policy)
+               for s in story.feeds if not _backing_off(states.get(s.url), started)}
+    polls = [_poll_outcome(futures[source.url], source) if source.url in futures
+             else FeedPoll(source=source, polled_at=started, status=None, deferred=True)
+             for source in story.feeds]
+    health = {}
+    for poll in polls:
+        state = states.get(poll.source.url)
+        if poll.deferred:
+            counts.feeds_deferred += 1
+            continue
+        health[poll.source.url] = health_after(state.failure_score if state else 0.0, poll)
+        if poll.failed:
+            counts.feeds_failed += 1
+            in_a_row = (state.consecutive_failures if state else 0) + 1
+            counts.feeds_long_failing += in_a_row >= LONG_FAILING
+            log.warning("feed failed (%d in a row): %s: %s", in_a_row, poll.source.url, poll.error)
+        elif poll.not_modified:
+            counts.feeds_not_modified += 1
+        else:
+            counts.feeds_ok += 1
+            log.info("feed %s: %d entries", poll.source.url, len(poll.parsed.entries))
+    return polls, health
+
+
+def _evolution(story: Story, wh: Warehouse, decisions: list) -> Evolution:
+    """What this pass's articles and edits add, judged against the seeds and all earlier
+    coverage (re-indexed each pass, in the order it was first seen)."""
+    index = NoveltyIndex()
+    for name, text in story.seeds.items():
+        index.add(name, text)
+    for article_id, title, text in wh.said_before(story.slug):
+        index.add(article_id, without_headline(title, text))
+    previous = wh.latest_texts([d.article_id for d in decisions if d.version and d.version > 1])
+    return track(decisions, index, previous)
 
 
 def _deliver_alerts(wh: Warehouse, story: Story, channels: list, counts: RunCounts) -> None:
