@@ -20,7 +20,7 @@ from storywatch.urls import is_aggregator
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
-HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "")
+HTML_TYPES = ("text/html", "application/xhtml", "text/plain")
 
 
 # A server asking us to wait longer than this is not retried within the pass; the feed's next
@@ -83,7 +83,8 @@ def _fetch_page(fetcher: Fetcher, article_id: str, entry: FeedEntry) -> PageOutc
         return PageOutcome(article_id, entry, fetched_at, result.final_url, None, "", b"",
                            result.error, True, None)
     media_type = result.content_type.split(";")[0].strip().lower()
-    html = result.body if result.ok and media_type.startswith(HTML_TYPES) else b""
+    is_html = media_type.startswith(HTML_TYPES) or not media_type  # servers that send no type are tried
+    html = result.body if result.ok and is_html else b""
     error = result.error or (None if html else f"not an HTML page ({media_type or 'no type'})")
     if is_aggregator(result.final_url):  # an unresolved news-search link: judge the entry's text
         html, error = b"", f"aggregator page, publisher URL not resolved: {result.final_url}"

@@ -85,3 +85,45 @@ def test_slow_drip_hits_total_time_limit(httpserver):
     with _fetcher(timeout_seconds=0.5) as f, pytest.raises(TransientFetchError, match="took longer"):
         f.get(httpserver.url_for("/drip"))
     assert time.monotonic() - started < 5
+
+
+def test_server_that_never_answers_times_out():
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+    started = time.monotonic()
+    try:
+        with _fetcher(timeout_seconds=0.5) as f, pytest.raises(TransientFetchError, match="ReadTimeout"):
+            f.get(f"http://127.0.0.1:{listener.getsockname()[1]}/feed")
+    finally:
+        listener.close()
+    assert time.monotonic() - started < 5
+
+
+def test_unknown_host_is_a_temporary_failure():
+    with _fetcher(allow_hosts=frozenset(), allow_private_hosts=False) as f:
+        with pytest.raises(TransientFetchError) as info:
+            f.get("http://no-such-host.invalid/feed")
+    assert info.value.kind == "temporary"
+
+
+def test_non_html_page_is_judged_on_the_feed_text_or_not_at_all(httpserver):
+    from datetime import datetime, timezone
+
+    from flows.tasks import _fetch_page
+    from storywatch.models import FeedEntry
+
+    httpserver.expect_request("/report.pdf").respond_with_data(b"%PDF-1.7 binary", content_type="application/pdf")
+    link = httpserver.url_for("/report.pdf")
+    with_summary = FeedEntry("f", "g", link, "Meta's model card", "Meta published a model card for its open models.", "", None)
+    bare = FeedEntry("f", "g2", link, "A PDF", "", "", None)
+    with _fetcher() as f:
+        page = _fetch_page(f, "a1", with_summary)
+        assert page.article.text_source == "feed" and "model card" in page.article.text
+        assert page.html_gz == b"" and "not an HTML page (application/pdf)" in page.error
+        assert _fetch_page(f, "a2", bare).article.text_source == "none"  # judged no_text
