@@ -363,10 +363,11 @@ def url_variants(url: str) -> dict[str, str]:
     """Forms of one article's URL that feeds, social shares and AMP pages hand out."""
     from urllib.parse import urlsplit, urlunsplit
 
+    url = url.strip()
     parts = urlsplit(url)
     sep = "&" if parts.query else "?"
     host = parts.netloc
-    bare = re.sub(r"^www\.", "", host)
+    bare = re.sub(r"^(?:www\d?|m)\.", "", host)  # the desktop / mobile / numbered-www forms share it
     path = parts.path.rstrip("/") or "/"
     other_scheme = "http" if parts.scheme == "https" else "https"
     return {
@@ -375,7 +376,8 @@ def url_variants(url: str) -> dict[str, str]:
         "fragment": f"{url}#comments",
         "scheme": urlunsplit((other_scheme, host, parts.path, parts.query, "")),
         "www": urlunsplit((parts.scheme, bare if bare != host else "www." + host, parts.path, parts.query, "")),
-        "amp path": urlunsplit((parts.scheme, host, path + "/amp", parts.query, "")),
+        # an AMP URL's variant is the plain one
+        "amp path": urlunsplit((parts.scheme, host, path[:-4] if path.endswith("/amp") else path + "/amp", parts.query, "")),
         "amp query": f"{url}{sep}amp=1",
         "amp host": urlunsplit((parts.scheme, "amp." + bare, parts.path, parts.query, "")),
     }
@@ -386,7 +388,7 @@ def measure_urls(urls: list[str]) -> dict:
     URLs or variants may share an ID (precision). Baseline: the exact URL string."""
     from storywatch.urls import article_id
 
-    urls = sorted(set(urls))
+    urls = sorted({u.strip() for u in urls})
     ids = {u: article_id(u) for u in urls}
     owner: dict[str, set[str]] = {}
     for u, i in ids.items():
