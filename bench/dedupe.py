@@ -22,7 +22,6 @@ Three labeled sets:
 
 from __future__ import annotations
 
-import itertools
 import json
 import random
 import re
@@ -43,8 +42,6 @@ from storywatch.text import content_hash, words  # noqa: E402
 CHROME = "Skip to main content\nMenu\nShare this story\n{}\nComments\nLoading comments…\nMost read\nNewsletter sign-up"
 REWRITTEN = "Rewritten headline for the syndication partner"
 ADDED = "Editor's note: this story was updated with comment from the company on Tuesday afternoon."
-TEXT_KINDS = ("chrome", "headline", "paragraph added", "paragraph cut", "truncated 60%")
-PAGE_KINDS = ("other template", "headline rewritten", "paragraph added", "paragraph removed")
 
 
 def fixture_texts() -> list[str]:
