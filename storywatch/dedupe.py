@@ -93,7 +93,8 @@ class CopyIndex:
     """Signatures of earlier texts (seeds or coverage), queried for the earliest copy of a text.
 
     Keys are added in first-seen order; a query returns the earliest matching key, so a copy of
-    a copy points at the original."""
+    a copy points at the original. A text already in the index (an edited article judged again)
+    can only be a copy of what was added before it, never of its own later copies."""
 
     def __init__(self) -> None:
         self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
@@ -113,12 +114,17 @@ class CopyIndex:
         self._signatures[key] = sig
         self._order[key] = len(self._order)
 
-    def earliest_copy(self, sig: Signature, exclude: str | None = None) -> Match | None:
+    def precedes(self, key: str, other: str) -> bool:
+        """Whether `key` was added before `other` (everything precedes a key not in the index)."""
+        return key in self._order and self._order[key] < self._order.get(other, len(self._order))
+
+    def earliest_copy(self, sig: Signature, before: str | None = None) -> Match | None:
+        """The earliest indexed copy of `sig`; with `before`, only keys that precede it count."""
         if not sig.size or not self._signatures:
             return None
         matches = []
         for key in self._lsh.query(sig.minhash()):
-            if key == exclude:
+            if before is not None and not self.precedes(key, before):
                 continue
             found = overlap(sig, self._signatures[key])
             if found.is_copy:

@@ -56,10 +56,10 @@ class Judge:
             reason = f"relevance {relevance:.2f} below threshold {self.threshold:.2f}"
             return Judgment(Verdict.OFF_TOPIC, relevance, reason), text_hash, sig
         earlier = self.coverage_hashes.get(text_hash)
-        if earlier and earlier != article_id:
+        if earlier and self.coverage.precedes(earlier, article_id):
             judgment = Judgment(Verdict.SYNDICATED, relevance, "same text as earlier coverage", earlier, 1.0)
             return judgment, text_hash, sig
-        match = self.coverage.earliest_copy(sig, exclude=article_id)
+        match = self.coverage.earliest_copy(sig, before=article_id)
         if match:
             return self._copy(Verdict.SYNDICATED, relevance, "near-copy of earlier coverage", match), text_hash, sig
         reason = f"relevance {relevance:.2f} at or above threshold {self.threshold:.2f}; no earlier copy"

@@ -53,7 +53,23 @@ def test_index_returns_earliest_copy():
     index.add("second", signature(text + "\nAn extra closing paragraph added by the second outlet for its readers."))
     match = index.earliest_copy(signature("New headline\n" + text))
     assert match and match.key == "first"
-    assert index.earliest_copy(signature(text), exclude="first").key == "second"
+    assert index.earliest_copy(signature(text), before="second").key == "first"
+    assert index.earliest_copy(signature(text), before="first") is None  # never a copy of a later text
+
+
+def test_edited_original_is_not_a_copy_of_its_own_syndicated_copy(seed_texts):
+    """An original re-judged after an edit stays `new`: its syndicated copy came after it."""
+    judge = Judge.for_story(seed_texts, threshold=0.3)
+    story = next(t for s, t in _articles().items() if "open-weights-scoop" in s)
+    j, h, sig = judge.judge("original", story)
+    judge.remember("original", h, sig)
+    j, h, sig = judge.judge("copy", "Syndicated headline\n" + story)
+    assert j.verdict is Verdict.SYNDICATED and j.duplicate_of == "original"
+    judge.remember("copy", h, sig)
+    j, _, _ = judge.judge("original", story + "\nUpdated: Meta confirmed the release date on Friday.")
+    assert j.verdict is Verdict.NEW, j.reason
+    j, _, _ = judge.judge("copy", "Syndicated headline\n" + story)  # exact hash of itself
+    assert j.verdict is Verdict.SYNDICATED and j.duplicate_of == "original"
 
 
 def test_judge_order_seed_copy_then_syndicated_then_new(seed_texts):
