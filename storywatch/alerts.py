@@ -29,10 +29,21 @@ BACKOFF_MAX = timedelta(hours=6)
 @dataclass(frozen=True)
 class Alert:
     key: str
-    rule: str  # new_coverage | new_outlet | volume_spike | test
+    rule: str  # new_coverage | new_outlet | new_development | volume_spike | test
     title: str
     body: str
     url: str = ""
+
+
+def _alert(key: str, rule: str, title: str, body: str, url: str = "") -> Alert:
+    """An alert whose body ends by naming the rule that raised it."""
+    return Alert(key, rule, title, f"{body}\nRule: {rule}", url)
+
+
+def _link(decision: Decision) -> str:
+    """The article's canonical URL, or the feed entry's link if nothing was extracted."""
+    art = decision.page.article
+    return art.canonical_url if art else decision.page.entry.link
 
 
 @dataclass(frozen=True)
@@ -81,39 +92,41 @@ def raise_alerts(
         verdict, art = d.judgment.verdict, d.page.article
         outlet = (art.outlet if art else "") or "unknown outlet"
         title = (art.title if art else d.page.entry.title) or d.page.entry.link
-        url = art.canonical_url if art else d.page.entry.link
+        url = _link(d)
         why = f"relevance {d.judgment.relevance:.2f}"
         if rules.new_coverage and verdict is Verdict.NEW:
-            alerts.append(Alert(f"new:{d.article_id}", "new_coverage", f"New coverage: {title}",
-                                f"{outlet} — {title}\n{url}\nWhy: new on-story article ({why}).", url))
+            alerts.append(_alert(f"new:{d.article_id}", "new_coverage", f"New coverage: {title}",
+                                 f"{outlet} — {title}\n{url}\nWhy: new on-story article ({why}).", url))
         if rules.new_outlet and verdict in (Verdict.NEW, Verdict.SYNDICATED) and outlet not in outlets_seen:
             outlets_seen.add(outlet)
-            alerts.append(Alert(f"outlet:{outlet}", "new_outlet", f"New outlet on the story: {outlet}",
-                                f"{outlet} covers “{story_title}” for the first time: {title}\n{url}\n"
-                                f"Why: first on-story article from this outlet ({verdict.value}, {why}).", url))
+            alerts.append(_alert(f"outlet:{outlet}", "new_outlet", f"New outlet on the story: {outlet}",
+                                 f"{outlet} covers “{story_title}” for the first time: {title}\n{url}\n"
+                                 f"Why: first on-story article from this outlet ({verdict.value}, {why}).", url))
     if rules.new_development:
-        relevance = {d.article_id: d.judgment.relevance for d in decisions}
+        by_id = {d.article_id: d for d in decisions}
         by_version: dict[tuple[str, int], list[Development]] = {}
         for dev in developments:
-            if relevance.get(dev.article_id, 0.0) >= min_relevance:
+            if dev.article_id in by_id and by_id[dev.article_id].judgment.relevance >= min_relevance:
                 by_version.setdefault((dev.article_id, dev.version), []).append(dev)
         for (aid, version), devs in by_version.items():
             facts = sorted({f.text for dev in devs for f in dev.facts if f.kind != "name"})
             lines = [f"• {dev.sentence}" for dev in devs[:3]] + ([f"(+{len(devs) - 3} more)"] if len(devs) > 3 else [])
             what = "an edit" if version > 1 else "a new article"
-            alerts.append(Alert(f"dev:{aid}:{version}", "new_development",
-                                f"New in the story ({devs[0].outlet}): {devs[0].sentence[:90]}",
-                                "\n".join(lines) + (f"\nFacts: {', '.join(facts)}" if facts else "")
-                                + f"\nWhy: {len(devs)} sentence(s) in {what} not said by the seeds or earlier coverage."))
+            url = _link(by_id[aid])
+            alerts.append(_alert(f"dev:{aid}:{version}", "new_development",
+                                 f"New in the story ({devs[0].outlet}): {devs[0].sentence[:90]}",
+                                 "\n".join(lines) + (f"\nFacts: {', '.join(facts)}" if facts else "")
+                                 + f"\n{url}\nWhy: {len(devs)} sentence(s) in {what} not said by the seeds or "
+                                 f"earlier coverage (relevance {by_id[aid].judgment.relevance:.2f}).", url))
     if rules.volume_spike:
         today_count = context.daily_counts.get(today, 0) + sum(
             1 for d in fresh if d.judgment.verdict in (Verdict.NEW, Verdict.SYNDICATED))
         earlier = [context.daily_counts.get(today - timedelta(days=i), 0) for i in range(1, rules.spike_window_days + 1)]
         baseline = statistics.fmean(earlier) if earlier else 0.0
         if today_count >= max(rules.spike_min, rules.spike_factor * baseline) and any(earlier):
-            alerts.append(Alert(f"spike:{today.isoformat()}", "volume_spike", f"Coverage spike: {story_title}",
-                                f"{today_count} on-story articles today vs {baseline:.1f} a day over the previous "
-                                f"{rules.spike_window_days} days.\nWhy: at least {rules.spike_factor:g}x the recent baseline."))
+            alerts.append(_alert(f"spike:{today.isoformat()}", "volume_spike", f"Coverage spike: {story_title}",
+                                 f"{today_count} on-story articles today vs {baseline:.1f} a day over the previous "
+                                 f"{rules.spike_window_days} days.\nWhy: at least {rules.spike_factor:g}x the recent baseline."))
     return alerts
 
 

@@ -63,10 +63,11 @@ def run(
 
     try:
         # Fail fast, with one line, before Prefect starts: bad story folder or alert channel,
-        # database held by another pass beyond `wait` seconds.
+        # database held by another pass beyond `wait` seconds. The file stays held until the
+        # pass ends (the flow's connection in this process shares it), so a `storywatch run`
+        # started at the same moment waits or stops here, never inside the flow.
         resolve_channels(load_story(story, feeds).config.alerts, os.environ)
-        Warehouse.open(db, wait_seconds=wait).close()
-        with console.status("polling feeds, fetching and judging articles…"):
+        with Warehouse.open(db, wait_seconds=wait), console.status("polling feeds, fetching and judging articles…"):
             result = run_pass(story, db, feeds, allow_private_hosts, wait)
     except StorywatchError as exc:
         fail(str(exc))

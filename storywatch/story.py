@@ -7,8 +7,8 @@ import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -61,7 +61,16 @@ class Channel(_Strict):
     max_per_hour: int = Field(20, ge=1, description="messages an hour; the rest are folded into a digest")
     quiet_hours: str = Field("", pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
                              description="HH:MM-HH:MM in `timezone`: nothing is sent, it waits")
-    timezone: str = "UTC"
+    timezone: str = Field("UTC", description="IANA time zone of `quiet_hours`, e.g. Europe/Berlin")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as Europe
+            raise ValueError(f"unknown time zone {name!r} (expected an IANA name such as Europe/Berlin)") from None
+        return name
 
     @model_validator(mode="after")
     def _one_source(self) -> Channel:

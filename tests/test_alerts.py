@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -20,10 +21,13 @@ from storywatch.alerts import (
 )
 from storywatch.demo.site import DemoSite
 from storywatch.errors import ConfigError
+from storywatch.evolution import Development
+from storywatch.facts import Fact
 from storywatch.models import Article, Decision, FeedEntry, Judgment, PageOutcome, Verdict
 from storywatch.schedules import parse_interval
 from storywatch.story import AlertRules, AlertSettings, Channel, load_story
 from tests.conftest import SEED_STORY, make_story
+from warehouse.store import Warehouse
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
@@ -53,8 +57,22 @@ def test_rules_alert_on_new_coverage_and_new_outlets_only():
         ("new_coverage", "new:a7"),
     ]
     assert "Why: new on-story article (relevance 0.80)" in alerts[0].body and "https://TechWire/a1" in alerts[0].body
+    assert all(a.body.endswith(f"\nRule: {a.rule}") for a in alerts)
     off = raise_alerts("Story", decisions, context, 0.5, AlertRules(new_outlet=False, new_coverage=False), NOW.date())
     assert off == []
+
+
+def test_development_alert_carries_link_relevance_and_rule():
+    decisions = [_decision("e1", Verdict.NEW, "Signal Daily", relevance=0.72, version=2),
+                 _decision("e2", Verdict.NEW, "Low Outlet", relevance=0.3, version=2)]
+    devs = [Development("e1", 2, 4, "Meta will release the weights on 3 March.", "Signal Daily",
+                        (Fact("date", "3 March", "03-03"),)),
+            Development("e2", 2, 1, "An aside below the relevance floor.", "Low Outlet", ())]
+    (alert,) = raise_alerts("Story", decisions, StoryContext(frozenset()), 0.5, AlertRules(), NOW.date(), devs)
+    assert (alert.key, alert.rule, alert.url) == ("dev:e1:2", "new_development", "https://Signal Daily/e1")
+    assert "• Meta will release the weights on 3 March." in alert.body and "Facts: 3 March" in alert.body
+    assert "\nhttps://Signal Daily/e1\n" in alert.body and "in an edit" in alert.body and "(relevance 0.72)" in alert.body
+    assert alert.body.endswith("\nRule: new_development")
 
 
 def test_volume_spike_against_recent_days():
@@ -64,6 +82,7 @@ def test_volume_spike_against_recent_days():
     context = StoryContext(frozenset({"Known"}), {**quiet, today: 1})
     spikes = [a for a in raise_alerts("S", decisions, context, 0.0, AlertRules(), today) if a.rule == "volume_spike"]
     assert [a.key for a in spikes] == ["spike:2026-11-23"] and "4 on-story articles today vs 1.0" in spikes[0].body
+    assert spikes[0].body.endswith("\nRule: volume_spike")
     busy = {today - timedelta(days=i): 3 for i in range(1, 8)}
     assert not [a for a in raise_alerts("S", decisions, StoryContext(frozenset({"Known"}), busy), 0.0, AlertRules(), today)
                 if a.rule == "volume_spike"]
@@ -189,6 +208,78 @@ def test_outbox_never_double_sends_and_survives_a_down_channel(prefect_harness, 
 
     r3 = monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
     assert r3["alerts_queued"] == 0 and r3["alerts_sent"] == 0 and len(hook["posts"]) == len(rows)
+
+
+def _hook_story(tmp_path, site, monkeypatch, url: str, channel_toml: str):
+    """A story whose only channel is the webhook (mode "each"), its URL in $HOOK_URL."""
+    monkeypatch.setenv("HOOK_URL", url)
+    return make_story(tmp_path, site.feed_urls(), '[alerts]\nmode = "each"\nstdout = false\n'
+                      '[[alerts.channels]]\nname = "hook"\nurl_env = "HOOK_URL"\n' + channel_toml)
+
+
+def _times_posted(title: str, posts: list[dict]) -> int:
+    """How often an alert reached the webhook: as a message of its own or inside a digest."""
+    return sum(p["title"] == title for p in posts) + sum(p["message"].count(f"• {title}\n") for p in posts)
+
+
+def _outbox(db) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT key, title, status, attempts, sent_at FROM alert_outbox ORDER BY key").fetchall()
+    finally:
+        con.close()
+
+
+def test_quiet_hours_hold_alerts_until_they_end_then_send_once(prefect_harness, site_and_hook, tmp_path, monkeypatch):
+    site, hook, url = site_and_hook
+    local = datetime.now(ZoneInfo("Asia/Kolkata"))  # UTC+05:30, so the window is not the UTC clock
+    quiet = f"{local - timedelta(hours=1):%H:%M}-{local + timedelta(hours=1):%H:%M}"
+    channel = f'max_per_hour = 100\ntimezone = "Asia/Kolkata"\n'
+    story = _hook_story(tmp_path, site, monkeypatch, url, channel + f'quiet_hours = "{quiet}"\n')
+    db = tmp_path / "q.duckdb"
+
+    r1 = monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
+    held = _outbox(db)
+    assert r1["alerts_queued"] == len(held) > 0 and r1["alerts_sent"] == r1["alerts_failed"] == 0
+    assert hook["posts"] == [] and {(r[2], r[3]) for r in held} == {("pending", 0)}
+
+    _hook_story(tmp_path, site, monkeypatch, url, channel)  # quiet hours off
+    r2 = monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
+    assert r2["alerts_queued"] == 0 and r2["alerts_sent"] == len(held) == len(hook["posts"])
+    assert {(r[2], r[3]) for r in _outbox(db)} == {("sent", 1)}
+    assert all(_times_posted(title, hook["posts"]) == 1 for _, title, *_ in held)
+    monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
+    assert len(hook["posts"]) == len(held)
+
+
+def test_hourly_limit_folds_overflow_into_a_digest_and_loses_nothing(prefect_harness, site_and_hook, tmp_path,
+                                                                     monkeypatch):
+    site, hook, url = site_and_hook
+    limit = 3
+    story = _hook_story(tmp_path, site, monkeypatch, url, f"max_per_hour = {limit}\n")
+    db = tmp_path / "h.duckdb"
+
+    r1 = monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
+    first = _outbox(db)
+    assert len(first) > limit and r1["alerts_sent"] == len(first) and len(hook["posts"]) == limit
+    assert hook["posts"][-1]["title"] == f"storywatch: {len(first) - limit + 1} alerts"
+    with Warehouse.open(db, read_only=True) as wh:
+        assert wh.sent_last_hour(story.name, datetime.now(timezone.utc)) == {channel_label(url, "hook"): limit}
+
+    site.set_phase(2)  # a new article and an edit: new alerts, but this hour's budget is spent
+    monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
+    waiting = [r for r in _outbox(db) if r[2] == "pending"]
+    assert waiting and {r[3] for r in waiting} == {0} and len(hook["posts"]) == limit
+
+    con = duckdb.connect(str(db))  # an hour passes
+    con.execute("UPDATE alert_outbox SET sent_at = sent_at - INTERVAL 61 MINUTE WHERE status = 'sent'")
+    con.close()
+    monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
+    monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
+    rows = _outbox(db)
+    assert len(rows) == len(first) + len(waiting) and {r[2] for r in rows} == {"sent"}
+    assert limit < len(hook["posts"]) <= 2 * limit
+    assert [_times_posted(title, hook["posts"]) for _, title, *_ in rows] == [1] * len(rows)
 
 
 def test_alert_marked_failed_after_max_attempts(prefect_harness, site_and_hook, tmp_path, monkeypatch):

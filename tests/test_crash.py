@@ -1,5 +1,6 @@
 """A pass killed with SIGKILL (while fetching pages, or once all pages are in: judging and writing) leaves a
-DuckDB file that opens cleanly, and the next pass ends with exactly the rows a clean pass makes."""
+DuckDB file that opens cleanly, and the next pass ends with exactly the rows a clean pass makes; two passes
+started at once on one file make exactly those rows too."""
 
 from __future__ import annotations
 
@@ -70,13 +71,20 @@ def reference(prefect_harness, slow_site, tmp_path_factory):
     return _comparable(db)
 
 
-def _start_pass(story: Path, db: Path) -> subprocess.Popen:
+def _start_pass(story: Path, db: Path, *args: str, output: int = subprocess.DEVNULL) -> subprocess.Popen:
+    """`storywatch run` in its own OS process, against the session's Prefect API, with its own
+    PREFECT_HOME; `output` is where its stdout and stderr (merged) go."""
     from prefect.settings import PREFECT_API_URL
 
-    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONPATH": str(ROOT)}
+    home = db.parent / "prefect-home"
+    home.mkdir(exist_ok=True)
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONPATH": str(ROOT), "PREFECT_HOME": str(home),
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "DO_NOT_TRACK": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "storywatch.cli", "run", "--story", str(story), "--db", str(db), "--allow-private-hosts"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "storywatch.cli", "run", "--story", str(story), "--db", str(db), "--allow-private-hosts",
+         *args],
+        cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, text=True,
     )
 
 
@@ -115,3 +123,27 @@ def test_sigkill_then_rerun_matches_a_clean_pass(prefect_harness, slow_site, ref
     assert verdicts in (0, len(reference["judgments"]))
     monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
     assert _comparable(db) == reference
+
+
+@pytest.mark.parametrize("wait", ["90", "0"])
+def test_two_concurrent_passes_on_one_file(prefect_harness, slow_site, reference, tmp_path, wait):
+    """Two `storywatch run` processes at once on one DuckDB file: one writes the pass; the other
+    waits for it and finds nothing new, or (no wait) stops with one line and no traceback."""
+    site, _ = slow_site
+    story = make_story(tmp_path, site.feed_urls())
+    db = tmp_path / "shared.duckdb"
+    procs = [_start_pass(story, db, "--wait", wait, output=subprocess.PIPE) for _ in range(2)]
+    outcomes = [(proc.communicate(timeout=150)[0], proc.returncode) for proc in procs]
+    codes = sorted(code for _, code in outcomes)
+    assert codes == ([0, 0] if wait == "90" else [0, 2]), outcomes
+    for output, code in outcomes:
+        assert "Traceback" not in output and "Encountered exception" not in output, output
+        if code:
+            assert output.strip().splitlines() == [
+                f"error: {db}: in use by another storywatch process (DuckDB allows one writer)"], output
+    assert _comparable(db) == reference
+    con = duckdb.connect(str(db), read_only=True)
+    runs = con.execute("SELECT status, new, finished_at IS NOT NULL FROM runs ORDER BY started_at").fetchall()
+    con.close()
+    new = sum(verdict == "new" for _, verdict, *_ in reference["judgments"])
+    assert runs == [("completed", new, True), ("completed", 0, True)][: codes.count(0)]

@@ -43,7 +43,13 @@ def test_html_and_md_seeds(tmp_path):
         ('title = "x"\nfeeds = "feeds.opml"\ntypo = 1\n', r"story\.toml: field 'typo': Extra inputs are not permitted"),
         ('title = "x"\n[thresholds]\nrelevance = 3\n', r"story\.toml: field 'thresholds\.relevance': Input should be less than or equal to 1"),
         ('feeds = "feeds.opml"\n', r"story\.toml: field 'title': Field required"),
+        ('title = "x"\n[recheck]\ntiers = ["1h", "soon"]\n',
+         r"story\.toml: field 'recheck\.tiers': Value error, not a duration: 'soon' \(use e\.g\. 15m, 1h, 3d\)$"),
         ('title = "x\n', r"story\.toml: invalid TOML"),
+        ('title = "x"\n[[alerts.channels]]\nurl = "json://127.0.0.1/x"\ntimezone = "Mars/Olympus"\n',
+         r"story\.toml: field 'alerts\.channels\.0\.timezone': Value error, unknown time zone 'Mars/Olympus'"),
+        ('title = "x"\n[[alerts.channels]]\nurl = "json://127.0.0.1/x"\ntimezone = "Europe"\n',
+         r"field 'alerts\.channels\.0\.timezone': Value error, unknown time zone 'Europe'"),
         ('title = "x"\nfeeds = "missing.opml"\n', r"missing\.opml: cannot read feeds file"),
     ],
 )
