@@ -319,27 +319,17 @@ CONTENT_TYPES = {".rss": "application/rss+xml", ".atom": "application/atom+xml",
 
 
 def feed_outcome(body: bytes, url: str, content_type: str) -> dict:
-    """Our parse beside feedparser's own count on the same bytes and headers, and the entries our
-    parser drops on purpose (no usable link, a GUID already seen)."""
+    """Our parse beside feedparser's own count on the same bytes and headers, with the items our
+    parser leaves out on purpose and says so (no usable link, a repeat of an item in the feed)."""
     import feedparser
 
-    from extractors.feeds import MAX_ENTRIES, _entry, parse_feed
+    from extractors.feeds import parse_feed
 
     ours = parse_feed(body, url, content_type)
     raw = feedparser.parse(body, response_headers={"content-location": url, "content-type": content_type},
                            sanitize_html=False)
-    no_link = dup = 0
-    seen: set[str] = set()
-    for item in raw.entries[:MAX_ENTRIES]:
-        entry = _entry(item, url)
-        if entry is None:
-            no_link += 1
-        elif entry.guid in seen:
-            dup += 1
-        else:
-            seen.add(entry.guid)
     return {"ours": len(ours.entries), "error": ours.error, "feedparser": len(raw.entries),
-            "no_link": no_link, "dup": dup, "truncated": max(0, len(raw.entries) - MAX_ENTRIES)}
+            "no_link": ours.without_link, "dup": ours.repeats}
 
 
 def feed_rows(report: Report, label: str, key: str, feeds: list[tuple[str, bytes, str, int | None]]) -> None:
@@ -352,13 +342,13 @@ def feed_rows(report: Report, label: str, key: str, feeds: list[tuple[str, bytes
         reported = out["feedparser"] if reported is None else reported
         ours_total += out["ours"]
         reported_total += reported
-        dropped = out["no_link"] + out["dup"] + out["truncated"]
+        dropped = out["no_link"] + out["dup"]
         if out["ours"] == reported:
             exact += 1
         elif out["ours"] == reported - dropped:
             explained += 1
             why = ", ".join(f"{n} {w}" for n, w in ((out["no_link"], "without a usable link"),
-                                                    (out["dup"], "repeated GUID"), (out["truncated"], "over the cap")) if n)
+                                                    (out["dup"], "repeat of an item with the same GUID and link")) if n)
             diffs.append(f"{name}: {out['ours']} of {reported} ({why})"
                          + (f"; says {out['error']!r}" if out["error"] else ""))
         else:

@@ -4,6 +4,7 @@ py3langid for the language. Bytes in, our record out; no network."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -59,6 +60,24 @@ def extract_article(html: bytes | str, url: str, entry: FeedEntry | None, now: d
         date_source=date_source,
         text_source=text_source,
     )
+
+
+_META_TAG = re.compile(rb"<meta\s[^>]*>", re.IGNORECASE)
+_REFRESH = re.compile(rb"""http-equiv\s*=\s*["']?refresh""", re.IGNORECASE)
+_REFRESH_URL = re.compile(rb"""content\s*=\s*["']?\s*(\d*)[^"'>]*?url\s*=\s*['"]?([^"'>\s]+)""", re.IGNORECASE)
+# A refresh after longer than this is a page reloading itself or timing out to the home page,
+# not a redirect.
+MAX_REFRESH_DELAY = 5
+
+
+def meta_refresh_target(html: bytes, url: str) -> str:
+    """The absolute URL a `<meta http-equiv="refresh" content="0; url=…">` in the page sends
+    the reader to at once ("" when there is none): interstitials and old redirects use it."""
+    for tag in _META_TAG.findall(html[:20_000]):
+        target = _REFRESH_URL.search(tag) if _REFRESH.search(tag) else None
+        if target and int(target.group(1) or 0) <= MAX_REFRESH_DELAY:
+            return canonicalize(target.group(2).decode("utf-8", "replace").replace("&amp;", "&"), base=url)
+    return ""
 
 
 def choose_text(page_text: str, feed_text: str) -> tuple[str, str]:

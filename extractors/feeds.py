@@ -5,22 +5,28 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import feedparser
 import lxml.html
 from lxml.etree import ParserError
 
+from storywatch.dates import plausible
 from storywatch.models import FeedEntry, ParsedFeed
 from storywatch.urls import canonicalize, unwrap_aggregator
 
-# Largest number of entries taken from one feed body; a feed with more is truncated, not refused.
-MAX_ENTRIES = 2000
+# Longest GUID kept as it is; longer ones are stored as their hash.
+MAX_GUID = 1000
 
 
-def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
-    """Parse a feed body fetched from `url`. Never raises: a body that yields no entries and
-    looks broken gives a ParsedFeed with `error` set."""
+def parse_feed(body: bytes, url: str, content_type: str = "", now: datetime | None = None) -> ParsedFeed:
+    """Parse a feed body fetched from `url`. Never raises: a body that is not a feed, or whose
+    items all lack a usable link, gives a ParsedFeed with `error` set. Every item with a link
+    is kept (the body-size cap bounds how many); items repeating a GUID keep their own
+    identity when their links differ (a publisher's GUID bug), and are dropped as repeats when
+    the link is the same. Dates outside 1995..now+1 day are dropped."""
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
@@ -28,22 +34,36 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> ParsedFeed:
         parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
     except Exception as exc:  # feedparser's own parsers can raise on pathological bytes
         return ParsedFeed(url, "", [], f"unparseable feed: {type(exc).__name__}: {exc}")
-    entries = []
-    seen_guids: set[str] = set()
-    for raw in parsed.entries[:MAX_ENTRIES]:
-        entry = _entry(raw, url)
-        if entry is None or entry.guid in seen_guids:
-            continue
-        seen_guids.add(entry.guid)
-        entries.append(entry)
+    now = now or datetime.now(timezone.utc)
+    candidates = [_entry(raw, url, now) for raw in parsed.entries]
+    links_by_guid: dict[str, set[str]] = defaultdict(set)
+    for entry in filter(None, candidates):
+        links_by_guid[entry.guid].add(entry.link)
+    entries: list[FeedEntry] = []
+    seen: set[str] = set()
+    for entry in filter(None, candidates):
+        if len(links_by_guid[entry.guid]) > 1:
+            entry = replace(entry, guid=_guid_key(f"{entry.guid} {entry.link}"))
+        if entry.guid not in seen:
+            seen.add(entry.guid)
+            entries.append(entry)
+    without_link = candidates.count(None)
     title = str(parsed.feed.get("title", "")).strip()
-    if not entries and (parsed.get("bozo") or not parsed.get("version")):
-        cause = parsed.get("bozo_exception") or "no feed elements found"
-        return ParsedFeed(url, title, [], f"not a feed: {type(cause).__name__ if isinstance(cause, Exception) else ''} {cause}".replace("  ", " ").strip())
-    return ParsedFeed(url, title, entries)
+    error = None
+    if not entries and without_link:
+        error = f"feed has {without_link} item(s) but none with a usable http(s) link"
+    elif not entries and not parsed.get("version"):
+        cause = parsed.get("bozo_exception")
+        error = f"not a feed: {type(cause).__name__}: {cause}" if isinstance(cause, Exception) else "not a feed: no RSS, Atom or RDF elements found"
+    return ParsedFeed(url, title, entries, " ".join(error.split()) if error else None,
+                      without_link, len(candidates) - without_link - len(entries))
 
 
-def _entry(raw: dict, feed_url: str) -> FeedEntry | None:
+def _guid_key(guid: str) -> str:
+    return guid if len(guid) <= MAX_GUID else hashlib.sha256(guid.encode()).hexdigest()
+
+
+def _entry(raw: dict, feed_url: str, now: datetime) -> FeedEntry | None:
     link = _link(raw, feed_url)
     if not link:
         return None
@@ -57,12 +77,12 @@ def _entry(raw: dict, feed_url: str) -> FeedEntry | None:
         title = title[: -len(source_name) - 3].rstrip()
     return FeedEntry(
         feed_url=feed_url,
-        guid=guid[:1000] if len(guid) <= 1000 else hashlib.sha256(guid.encode()).hexdigest(),
+        guid=_guid_key(guid),
         link=link,
         title=title,
         summary=summary,
         content=content.strip(),
-        published_at=_date(raw),
+        published_at=_date(raw, now),
         source_name=source_name,
     )
 
@@ -70,10 +90,12 @@ def _entry(raw: dict, feed_url: str) -> FeedEntry | None:
 def _link(raw: dict, feed_url: str) -> str:
     """The entry's article URL: its alternate link (or the GUID when it is a permalink),
     absolute, with aggregator redirects unwrapped."""
+    links = raw.get("links", []) or []
     candidates = [raw.get("link", "")]
-    candidates += [l.get("href", "") for l in raw.get("links", []) or [] if l.get("rel") == "alternate"]
+    candidates += [l.get("href", "") for l in links if l.get("rel") == "alternate"]
     if raw.get("guidislink"):
         candidates.append(raw.get("id", ""))
+    candidates += [l.get("href", "") for l in links if l.get("rel") == "self"]  # Atom entries with only a self link
     for candidate in filter(None, (str(c).strip() for c in candidates)):
         absolute = canonicalize(unwrap_aggregator(canonicalize(candidate, base=feed_url) or ""))
         if absolute:
@@ -81,14 +103,17 @@ def _link(raw: dict, feed_url: str) -> str:
     return ""
 
 
-def _date(raw: dict) -> datetime | None:
+def _date(raw: dict, now: datetime) -> datetime | None:
+    """The entry's first plausible date (published, updated, created)."""
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = raw.get(key)
         if value:
             try:
-                return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
+                found = datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
             except (OverflowError, ValueError, OSError):
                 continue
+            if plausible(found, now):
+                return found
     return None
 
 

@@ -62,18 +62,22 @@ class Fetcher:
     def __exit__(self, *exc: object) -> None:
         self._client.close()
 
-    def get(self, url: str, headers: dict[str, str] | None = None, accept: str = "*/*") -> FetchResult:
+    def get(self, url: str, headers: dict[str, str] | None = None, accept: str = "*/*",
+            media_types: tuple[str, ...] = ()) -> FetchResult:
         """GET `url`, following up to `max_redirects` redirects. Raises TransientFetchError only
-        for failures worth retrying; every other outcome is returned."""
+        for failures worth retrying; every other outcome is returned. With `media_types`, a
+        response of another declared type comes back without its body (never downloaded)."""
         current = url
         request_headers = {"Accept": accept, **(headers or {})}
         deadline = time.monotonic() + self.policy.timeout_seconds * 2
         for _hop in range(self.policy.max_redirects + 1):
-            refusal = self._refusal(current)
-            if refusal:
-                log.warning("refused %s: %s", current, refusal)
-                return FetchResult(url, current, None, error=f"blocked: {refusal}", blocked=True)
+            if time.monotonic() > deadline:  # slow redirect hops count against the same limit
+                raise TransientFetchError(f"{url} took longer than {self.policy.timeout_seconds * 2:.0f}s", "soft")
             try:
+                refusal = self._refusal(current)
+                if refusal:
+                    log.warning("refused %s: %s", current, refusal)
+                    return FetchResult(url, current, None, error=f"blocked: {refusal}", blocked=True)
                 with self._client.stream("GET", current, headers=request_headers) as response:
                     if response.is_redirect:
                         location = response.headers.get("location", "")
@@ -86,13 +90,17 @@ class Fetcher:
                     if response.status_code in TRANSIENT_STATUSES:
                         retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(timezone.utc))
                         raise TransientFetchError(f"HTTP {response.status_code} from {current}", "soft", retry_after)
+                    content_type = response.headers.get("content-type", "")
+                    media_type = content_type.split(";")[0].strip().lower()
+                    if media_types and media_type and not media_type.startswith(media_types):
+                        return FetchResult(url, str(response.url), response.status_code, content_type=content_type)
                     body, error = self._read_capped(response, deadline)
                     return FetchResult(
                         url=url,
                         final_url=str(response.url),
                         status=response.status_code,
                         body=body,
-                        content_type=response.headers.get("content-type", ""),
+                        content_type=content_type,
                         etag=response.headers.get("etag"),
                         last_modified=response.headers.get("last-modified"),
                         error=error or (None if response.status_code < 400 else f"HTTP {response.status_code}"),
@@ -101,8 +109,8 @@ class Fetcher:
                 raise TransientFetchError(f"{type(exc).__name__} fetching {current}: {exc}", "soft") from None
             except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 raise TransientFetchError(f"{type(exc).__name__} fetching {current}: {exc}", "temporary") from None
-            except httpx.HTTPError as exc:
-                return FetchResult(url, current, None, error=f"{type(exc).__name__}: {exc}")
+            except (httpx.HTTPError, ValueError) as exc:  # ValueError: a host IDNA cannot encode
+                return FetchResult(url, current, None, error=f"{type(exc).__name__} fetching {current}: {exc}")
         return FetchResult(url, current, None, error=f"more than {self.policy.max_redirects} redirects")
 
     def _read_capped(self, response: httpx.Response, deadline: float) -> tuple[bytes, str | None]:

@@ -98,7 +98,8 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     counts.alerts_queued = len(outbox)
     sightings = [replace(s, article_id=redirected.get(s.article_id, s.article_id)) for s in plan.sightings]
     checked = [(redirected.get(p.article_id, p.article_id), p.fetched_at) for p in pages if p.article]
-    wh.save_pass(run_id, story.slug, [p for p in polls if not p.deferred], health, sightings, decisions, counts,
+    polled = [replace(p, unfinished=p.source.url in plan.unfinished) for p in polls if not p.deferred]
+    wh.save_pass(run_id, story.slug, polled, health, sightings, decisions, counts,
                  datetime.now(timezone.utc), outbox, evolution, checked)
     _deliver_alerts(wh, story, channels, counts)
     wh.update_run_counts(run_id, counts, datetime.now(timezone.utc))

@@ -11,12 +11,12 @@ from datetime import datetime, timezone
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from extractors.article import extract_article
+from extractors.article import extract_article, meta_refresh_target
 from extractors.feeds import parse_feed
 from flows.http import Fetcher, FetchPolicy, TransientFetchError
 from storywatch.models import FeedEntry, FeedPoll, FeedSource, FeedState, PageOutcome
 from storywatch.text import body_hash
-from storywatch.urls import is_aggregator
+from storywatch.urls import canonicalize, is_aggregator
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
@@ -74,9 +74,22 @@ def fetch_pages(batch: list[tuple[str, FeedEntry]], policy: FetchPolicy, concurr
 
 
 def _fetch_page(fetcher: Fetcher, article_id: str, entry: FeedEntry) -> PageOutcome:
+    """One page's outcome. Never raises: whatever one page does (a link no client can encode,
+    markup that crashes a parser) is that page's `fetch_failed`, never the whole batch's."""
     fetched_at = datetime.now(timezone.utc)
     try:
-        result = fetcher.get(entry.link, accept=PAGE_ACCEPT)
+        return _page_outcome(fetcher, article_id, entry, fetched_at)
+    except Exception as exc:  # noqa: BLE001 - the boundary of one page
+        error = f"{type(exc).__name__} on {entry.link}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+        return PageOutcome(article_id, entry, fetched_at, entry.link, None, "", b"", error, False, None)
+
+
+def _page_outcome(fetcher: Fetcher, article_id: str, entry: FeedEntry, fetched_at: datetime) -> PageOutcome:
+    try:
+        result = fetcher.get(entry.link, accept=PAGE_ACCEPT, media_types=HTML_TYPES)
+        target = meta_refresh_target(result.body, result.final_url) if result.ok else ""
+        if target and target != canonicalize(result.final_url):  # one hop, through the same guard
+            result = fetcher.get(target, accept=PAGE_ACCEPT, media_types=HTML_TYPES)
     except TransientFetchError as exc:
         return PageOutcome(article_id, entry, fetched_at, entry.link, None, "", b"", str(exc), False, None)
     if result.blocked:
@@ -90,7 +103,8 @@ def _fetch_page(fetcher: Fetcher, article_id: str, entry: FeedEntry) -> PageOutc
         html, error = b"", f"aggregator page, publisher URL not resolved: {result.final_url}"
     # With no usable page, the feed entry's own text stands in (text_source = "feed").
     article = extract_article(html, result.final_url, entry, fetched_at)
-    if result.error and article.text_source == "none":
-        article = None  # nothing to judge: fetch_failed
+    answered = result.status is not None and 200 <= result.status < 300  # but the body was refused (size cap)
+    if result.error and not answered and article.text_source == "none":
+        article = None  # nothing to judge: fetch_failed, tried again on later passes
     return PageOutcome(article_id, entry, fetched_at, result.final_url, result.status,
                        result.content_type, gzip.compress(html, 6) if html else b"", error, False, article)

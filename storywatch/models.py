@@ -87,12 +87,15 @@ class FeedEntry:
 
 @dataclass(frozen=True)
 class ParsedFeed:
-    """A feed's entries, or the one reason it gave none."""
+    """A feed's entries, or the one reason it gave none; with the items left out and why (no
+    usable link: nothing to fetch or identify; a repeat of an item already in the feed)."""
 
     url: str
     title: str
     entries: list[FeedEntry]
     error: str | None = None
+    without_link: int = 0
+    repeats: int = 0
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ class FeedPoll:
     failure_kind: str | None = None  # hard | soft | temporary (see storywatch.feedhealth)
     retry_after: float | None = None
     deferred: bool = False  # not polled: backing off after failures
+    unfinished: bool = False  # entries left for a later pass: the next poll must not be conditional
 
     @property
     def failed(self) -> bool:

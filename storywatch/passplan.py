@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from storywatch.judge import Judge
@@ -21,6 +21,7 @@ MAX_FETCH_ATTEMPTS = 3
 class FetchPlan:
     sightings: list[EntrySeen] = field(default_factory=list)
     batches: dict[str, list[tuple[str, FeedEntry]]] = field(default_factory=dict)  # feed -> work
+    unfinished: set[str] = field(default_factory=set)  # feeds with pages left over the per-feed limit
 
 
 def fingerprint(entry: FeedEntry) -> str:
@@ -52,14 +53,18 @@ def plan_fetches(
             aid = previous[1] if previous else article_id(entry.link)
             counts.entries_new += previous is None
             plan.sightings.append(EntrySeen(entry, aid, fp, now))
-            if aid in planned or len(work) >= max_per_feed:
+            if aid in planned:
                 continue
             known = known_articles.get(aid)
             retry = known is not None and known.verdict == Verdict.FETCH_FAILED.value and known.attempts < MAX_FETCH_ATTEMPTS
             edited = known is not None and previous is not None and previous[0] != fp and known.verdict != Verdict.BLOCKED.value
-            if known is None or retry or edited:
-                work.append((aid, entry))
-                planned.add(aid)
+            if not (known is None or retry or edited):
+                continue
+            if len(work) >= max_per_feed:  # left for the next pass, which must parse this feed again
+                plan.unfinished.add(poll.source.url)
+                continue
+            work.append((aid, entry))
+            planned.add(aid)
     return plan
 
 
@@ -122,6 +127,8 @@ def decide(
             continue
         counts.extracted += 1 if page.article.text_source == "page" else 0
         judgment, text_hash, sig = judge.judge(aid, page.article.text)
+        if judgment.verdict is Verdict.NO_TEXT and page.error:  # say why the page gave none
+            judgment = replace(judgment, reason=f"{page.error}; no text in the feed entry either")
         if known is not None and known.content_hash == text_hash:
             continue
         if known is not None and known.version > 0:

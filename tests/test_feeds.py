@@ -20,14 +20,43 @@ def test_rss_links_resolved_deduplicated_and_unwrapped():
     links = [e.link for e in parsed.entries]
     assert links == [
         "https://rel.example/news/first-story",
+        "https://rel.example/news/dupe",
         "https://rel.example/feeds/news/second",
+        "https://rel.example/news/future",
+        "https://rel.example/news/past",
         "https://publisher.example/story-9",
     ]
+    # One GUID, two articles: each keeps an identity of its own; the word-for-word repeat and
+    # the item with no link are counted, not silently lost.
+    assert len({e.guid for e in parsed.entries}) == len(parsed.entries)
+    assert parsed.entries[0].guid.endswith("a-1 https://rel.example/news/first-story")
+    assert (parsed.without_link, parsed.repeats) == (1, 1)
     first = parsed.entries[0]
     assert first.title == "First & foremost"
     assert first.summary == "Lead paragraph bold."
     assert first.published_at.isoformat() == "2026-11-20T10:00:00+00:00"
-    assert parsed.entries[1].published_at is None
+    assert [e.published_at for e in parsed.entries[2:5]] == [None, None, None]  # unparseable, 9999, 1900
+
+
+def test_ten_thousand_entries_are_all_kept():
+    items = "".join(f"<item><title>Item {i}</title><link>/news/{i}</link><guid>g{i}</guid></item>" for i in range(10_000))
+    body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Big</title>{items}</channel></rss>'.encode()
+    parsed = parse_feed(body, "https://big.example/feed.xml")
+    assert parsed.error is None and len(parsed.entries) == 10_000
+    assert parsed.entries[-1].link == "https://big.example/news/9999"
+
+
+def test_items_without_links_are_one_clear_error():
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>a</title></item><item><title>b</title></item></channel></rss>'
+    parsed = parse_feed(body, "https://nolink.example/feed.xml", "application/rss+xml")
+    assert parsed.error == "feed has 2 item(s) but none with a usable http(s) link"
+
+
+def test_atom_entry_with_only_a_self_link_is_kept():
+    body = (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><title>Self</title>'
+            b'<link href="http://example.org/1000" rel="self"/><id>urn:uuid:1</id></entry></feed>')
+    parsed = parse_feed(body, "https://atom.example/feed.atom", "application/atom+xml")
+    assert [e.link for e in parsed.entries] == ["http://example.org/1000"]
 
 
 def test_atom_content_and_xml_base():

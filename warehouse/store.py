@@ -31,6 +31,10 @@ def utc_naive(value: datetime | None) -> datetime | None:
     return value
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc) or type(exc).__name__).splitlines()[0]
+
+
 @dataclass(frozen=True)
 class CoverageRow:
     article_id: str
@@ -74,7 +78,7 @@ class Warehouse:
                 ensure_views(con)
             except Exception as exc:  # a migration that fails has rolled back; say so in one line
                 con.close()
-                raise WarehouseError(f"{path}: cannot prepare schema: {(str(exc) or type(exc).__name__).splitlines()[0]}") from None
+                raise WarehouseError(f"{path}: cannot prepare schema: {_first_line(exc)}") from None
         return cls(con, path)
 
     @staticmethod
@@ -84,12 +88,12 @@ class Warehouse:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             return duckdb.connect(path, read_only=read_only)
         except duckdb.IOException as exc:
-            message = str(exc).splitlines()[0]
+            message = _first_line(exc)
             if "lock" in message.lower():
                 raise _Locked() from None
             raise WarehouseError(f"{path}: cannot open: {message}") from None
         except (duckdb.Error, OSError) as exc:
-            raise WarehouseError(f"{path}: cannot open: {str(exc).splitlines()[0]}") from None
+            raise WarehouseError(f"{path}: cannot open: {_first_line(exc)}") from None
 
     def close(self) -> None:
         self.con.close()
@@ -129,13 +133,18 @@ class Warehouse:
         return {r[0]: Known(r[1], r[2], r[3], r[4]) for r in rows}
 
     def coverage_rows(self, story: str) -> list[CoverageRow]:
-        """On-story articles (not seed copies) in first-seen order, for the copy index."""
+        """On-story articles (not seed copies) in the order they were first judged, for the copy
+        index: by the pass of their first version, then as `passplan.decide` took them (publication
+        time, else fetch time) — not by fetch time, which within a pass is arbitrary, so an
+        original fetched after its copy would otherwise look like the copy's copy once edited."""
         rows = self.con.execute(
             """
             SELECT v.article_id, l.content_hash, l.minhash, l.shingles
-            FROM verdicts v JOIN articles a USING (article_id) JOIN latest_versions l USING (article_id)
+            FROM verdicts v JOIN latest_versions l USING (article_id)
+            JOIN page_versions p1 ON p1.article_id = v.article_id AND p1.version = 1
+            LEFT JOIN runs r ON r.run_id = p1.run_id
             WHERE v.story = ? AND v.verdict IN ('new', 'syndicated') AND l.minhash IS NOT NULL
-            ORDER BY a.first_seen_at, v.article_id
+            ORDER BY coalesce(r.started_at, p1.fetched_at), coalesce(p1.published_at, p1.fetched_at), v.article_id
             """,
             [story],
         ).fetchall()
@@ -219,9 +228,18 @@ class Warehouse:
                                      [[utc_naive(at), aid] for aid, at in checked])
             self._finish_run(run_id, counts, finished_at, "completed")
             self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
+        except (duckdb.Error, OSError) as exc:  # disk full, file gone read-only: nothing was written
+            self._rollback()
+            raise WarehouseError(f"{self.path}: cannot write this pass (nothing was saved): {_first_line(exc)}") from None
+        except BaseException:
+            self._rollback()
             raise
+
+    def _rollback(self) -> None:
+        try:
+            self.con.execute("ROLLBACK")
+        except duckdb.Error:  # the transaction is already void (an I/O error aborts it)
+            pass
 
     def _save_evolution(self, story: str, evo: Evolution, seen_at: dict[str, datetime]) -> None:
         devs = [[story, d.article_id, d.version, d.sentence_no, d.sentence, utc_naive(seen_at[d.article_id])]
@@ -321,10 +339,14 @@ class Warehouse:
             )
 
     def fail_run(self, run_id: str, finished_at: datetime) -> None:
-        self.con.execute(
-            "UPDATE runs SET status = 'failed', finished_at = ? WHERE run_id = ?",
-            [utc_naive(finished_at), run_id],
-        )
+        """Mark a run failed, if the file still takes writes (it may be why the run failed)."""
+        try:
+            self.con.execute(
+                "UPDATE runs SET status = 'failed', finished_at = ? WHERE run_id = ?",
+                [utc_naive(finished_at), run_id],
+            )
+        except duckdb.Error:
+            pass
 
     def _save_feeds(self, story: str, polls: list[FeedPoll], health: dict[str, tuple[float, datetime | None]]) -> None:
         rows = []
@@ -364,6 +386,10 @@ class Warehouse:
             """,
             rows,
         )
+        unfinished = [[story, p.source.url] for p in polls if p.unfinished]
+        if unfinished:  # no validators: the next poll gets the whole body and plans what is left
+            self.con.executemany("UPDATE feeds SET etag = NULL, last_modified = NULL, body_hash = NULL "
+                                 "WHERE story = ? AND url = ?", unfinished)
 
     def _save_entries(self, story: str, sightings: list[EntrySeen]) -> None:
         if not sightings:
