@@ -16,7 +16,8 @@ from extractors.article import extract_article
 from flows.monitor import monitor_story
 from pytest_httpserver import HTTPServer
 
-from storywatch.demo.site import EDITED_SLUG, DemoSite, render_rss
+from storywatch.demo.site import EDITED_SLUG, DemoSite, load_articles, render_rss
+from storywatch.sentences import split_sentences
 from storywatch.story import load_story
 from tests.conftest import SEED_STORY, make_story
 
@@ -133,6 +134,21 @@ def test_second_pass_uses_304_and_records_the_edit(site_run):
     assert len(versions[1][2]) > len(versions[0][2])  # a paragraph was added; the old text is kept
     (n,), = _query(site_run["db"], "SELECT versions FROM judgments WHERE url LIKE ?", f"%{EDITED_SLUG}")
     assert n == 2
+    # The pass's new article: every sentence of its body is news (its date, sizes, fund, licence
+    # threshold), and it is the first report of each of its facts but the names seen before.
+    fresh = next(a for a in load_articles() if a["pass"] == 2)
+    (fresh_id,), = _query(site_run["db"], "SELECT article_id FROM articles WHERE url LIKE ?", f"%/{fresh['slug']}")
+    devs = _query(site_run["db"], "SELECT outlet, version, sentence FROM developments WHERE article_id = ? "
+                                  "ORDER BY sentence_no", fresh_id)
+    assert devs == [("TechWire", 1, s.text) for s in split_sentences("\n".join(fresh["paragraphs"]))]
+    firsts = _query(site_run["db"], "SELECT kind, fact FROM first_reports WHERE article_id = ? ORDER BY kind, fact",
+                    fresh_id)
+    assert firsts == [
+        ("date", "December 9"), ("date", "first quarter of 2027"), ("money", "$50 million"), ("money", "$500,000"),
+        ("name", "Facebook"), ("name", "Instagram"), ("name", "Lena Marchetti"), ("name", "Marchetti"),
+        ("name", "WhatsApp"), ("quantity", "12-billion-parameter"), ("quantity", "256,000 tokens"),
+        ("quantity", "300 million monthly active users"), ("quantity", "70-billion-parameter"),
+    ]
 
 
 def test_rerun_adds_nothing(site_run):
@@ -167,15 +183,24 @@ def test_each_run_leaves_a_prefect_artifact(site_run):
             return await client.read_artifacts(
                 artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["coverage-meta-open-models"])))
 
-    artifacts = asyncio.run(latest())
-    assert len(artifacts) >= 3  # one per pass of this module (other tests may add more)
-    first_pass = [a for a in artifacts if "New coverage" in (a.data or "")]
-    assert first_pass and "## New coverage" in first_pass[0].data and "| outlet | title | relevance |" in first_pass[0].data
+    artifacts = {str(a.flow_run_id): a.data or "" for a in asyncio.run(latest())}
+    db = site_run["db"]
+    run_ids = [r for (r,) in _query(db, "SELECT run_id FROM runs ORDER BY started_at")]
+    assert len(run_ids) == 3 and set(run_ids) <= set(artifacts)  # one per pass (other modules add more)
+    first, second, third = (artifacts[r] for r in run_ids)
+    assert "## New coverage" in first and "| outlet | title | relevance |" in first
+    # Each pass's Developments section lists exactly the developments it stored, with their outlets.
+    for run_id, markdown in zip(run_ids, (first, second, third)):
+        stored = _query(db, """
+            SELECT d.outlet, d.sentence FROM developments d JOIN page_versions p USING (article_id, version)
+            WHERE p.run_id = ?""", run_id)
+        listed = markdown.partition("\n## Developments\n\n")[2].splitlines()
+        assert sorted(listed) == sorted(f"- **{outlet}**: {sentence}" for outlet, sentence in stored)
+    assert "- **Signal Daily**: The person put the proposed share at about 8 percent." in second  # the edit's
+    assert "## Developments" in first and "## Developments" not in third  # pass 3 found nothing
 
 
 def _edited():
-    from storywatch.demo.site import load_articles
-
     return next(a for a in load_articles() if a.get("edited"))
 
 

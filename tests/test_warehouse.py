@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from storywatch.errors import WarehouseError
+from tests.test_docs import README
 from warehouse.migrations import MIGRATIONS
 from warehouse.store import Warehouse
 
@@ -15,6 +16,12 @@ CONTRACT = {
     "judgments": ["story", "article_id", "url", "outlet", "title", "published_at", "first_seen_at", "relevance",
                   "on_story", "verdict", "duplicate_of", "reason", "versions"],
     "daily_coverage": ["story", "day", "new", "syndicated", "seed_copies", "updates", "outlets"],
+    "developments": ["story", "article_id", "outlet", "first_seen_at", "sentence", "facts", "version", "sentence_no"],
+    "first_reports": ["story", "fact", "outlet", "first_seen_at", "kind", "normalized", "article_id", "reported_at"],
+    "article_versions": ["article_id", "version", "fetched_at", "title", "changed_headline", "added", "removed",
+                         "summary"],
+    "outlets": ["story", "outlet", "first_seen_at", "articles", "new", "syndicated"],
+    "story_timeline": ["story", "day", "new_articles", "new_outlets", "developments"],
     "feed_health": ["story", "feed", "title", "last_ok_at", "consecutive_failures", "failure_score", "last_error",
                     "last_status", "last_polled_at", "next_poll_at"],
     "alerts": ["story", "key", "rule", "channel", "created_at", "sent_at", "attempts", "last_error", "status"],
@@ -30,6 +37,7 @@ def test_migrations_applied_once_and_views_match_contract(tmp_path):
     assert names == [name for name, _ in MIGRATIONS]
     for view, columns in CONTRACT.items():
         assert [d[0] for d in con.execute(f"SELECT * FROM {view} LIMIT 0").description] == columns
+        assert f"| `{view}` |" in README and f"| `{', '.join(columns)}` |" in README, view  # as documented
     assert [d[0] for d in con.execute("SELECT * FROM coverage LIMIT 0").description] == CONTRACT["judgments"]
 
 

@@ -69,11 +69,18 @@ VIEWS = {
         GROUP BY ALL
     """,
     "first_reports": """
-        SELECT f.story, f.text AS fact, coalesce(p.outlet, a.outlet) AS outlet, f.first_seen_at,
-               f.kind, f.normalized, f.article_id
-        FROM sentence_facts f JOIN articles a USING (article_id) LEFT JOIN page_versions p USING (article_id, version)
-        QUALIFY row_number() OVER (PARTITION BY f.story, f.kind, f.normalized
-                                   ORDER BY f.first_seen_at, f.article_id, f.sentence_no) = 1
+        -- credited by when it was reported (an article's publication time, never after storywatch
+        -- first saw it; an edit's fetch time), not by fetch order within a pass
+        WITH reported AS (
+            SELECT f.*, coalesce(p.outlet, a.outlet) AS outlet,
+                   CASE WHEN f.version = 1 THEN least(coalesce(p.published_at, f.first_seen_at), f.first_seen_at)
+                        ELSE f.first_seen_at END AS reported_at
+            FROM sentence_facts f JOIN articles a USING (article_id) LEFT JOIN page_versions p USING (article_id, version)
+        )
+        SELECT story, text AS fact, outlet, first_seen_at, kind, normalized, article_id, reported_at
+        FROM reported
+        QUALIFY row_number() OVER (PARTITION BY story, kind, normalized
+                                   ORDER BY reported_at, first_seen_at, article_id, sentence_no) = 1
     """,
     "outlets": """
         SELECT story, outlet, min(first_seen_at) AS first_seen_at, count(*)::INTEGER AS articles,
