@@ -6,6 +6,7 @@ transaction. The flow is the only place that holds the DuckDB connection."""
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from dataclasses import asdict, replace
@@ -21,6 +22,7 @@ from flows.http import FetchPolicy
 from flows.tasks import fetch_pages, poll_feed
 from storywatch.alerts import plan_messages, raise_alerts, resolve_channels
 from storywatch.dedupe import Signature
+from storywatch.errors import StorywatchError
 from storywatch.feedhealth import LONG_FAILING, health_after
 from storywatch.judge import Judge
 from storywatch.models import FeedPoll, RunCounts
@@ -33,6 +35,20 @@ from storywatch.story import Story, load_story
 from warehouse.store import Warehouse
 
 DEFAULT_DB = "storywatch-data/storywatch.duckdb"
+
+
+class _OneLineErrors(logging.Filter):
+    """Prefect logs the exception that ends a flow run with its traceback. Ours (a locked, full
+    or read-only database; a bad story folder) are one line by design: keep them so."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], StorywatchError):
+            record.msg, record.args = "%s", (str(record.exc_info[1]),)
+            record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger("prefect.flow_runs").addFilter(_OneLineErrors())
 
 
 @flow(name="monitor_story", log_prints=False)

@@ -5,6 +5,7 @@ started at once on one file make exactly those rows too."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -32,6 +33,16 @@ def _comparable(db: Path) -> dict:
             "daily": con.execute("SELECT * FROM daily_coverage").fetchall(),
             "versions": con.execute("SELECT article_id, version, content_hash FROM page_versions ORDER BY 1, 2").fetchall(),
             "entries": con.execute("SELECT feed_url, guid, article_id FROM entries ORDER BY 1, 2").fetchall(),
+            "developments": con.execute("SELECT article_id, version, sentence_no, sentence, facts FROM developments "
+                                        "ORDER BY 1, 2, 3").fetchall(),
+            "first_reports": con.execute("SELECT fact, kind, outlet, article_id FROM first_reports ORDER BY 1, 2").fetchall(),
+            "article_versions": con.execute("SELECT article_id, version, changed_headline, added, removed "
+                                            "FROM article_versions ORDER BY 1, 2").fetchall(),
+            "outlets": con.execute("SELECT outlet, articles, new, syndicated FROM outlets ORDER BY 1").fetchall(),
+            "timeline": con.execute("SELECT * FROM story_timeline").fetchall(),
+            "feed_health": con.execute("SELECT feed, consecutive_failures, failure_score, last_error "
+                                       "FROM feed_health ORDER BY 1").fetchall(),
+            "alerts": con.execute("SELECT key, rule, channel, status FROM alerts ORDER BY 1, 3").fetchall(),
         }
     finally:
         con.close()
@@ -43,12 +54,15 @@ def slow_site():
     server = HTTPServer(host="127.0.0.1", port=0)
     server.start()
     site = DemoSite(load_story(SEED_STORY).seeds, f"http://127.0.0.1:{server.port}")
-    served = {"pages": 0}
+    served = {"pages": 0, "feeds": 0}
     lock = threading.Lock()
 
     def handler(request):
         target = request.full_path if request.query_string else request.path
-        if not request.path.startswith("/feeds/"):
+        if request.path.startswith("/feeds/"):
+            with lock:
+                served["feeds"] += 1
+        else:
             time.sleep(0.15)
             with lock:
                 served["pages"] += 1
@@ -71,29 +85,35 @@ def reference(prefect_harness, slow_site, tmp_path_factory):
     return _comparable(db)
 
 
-def _start_pass(story: Path, db: Path, *args: str, output: int = subprocess.DEVNULL) -> subprocess.Popen:
+def _start_pass(story: Path, db: Path, *args: str, output: int = subprocess.DEVNULL,
+                wrapper: tuple[str, ...] = (), home: Path | None = None) -> subprocess.Popen:
     """`storywatch run` in its own OS process, against the session's Prefect API, with its own
-    PREFECT_HOME; `output` is where its stdout and stderr (merged) go."""
+    PREFECT_HOME (`home`, else beside the database); `output` is where its stdout and stderr
+    (merged) go; `wrapper` is a command the pass runs under."""
     from prefect.settings import PREFECT_API_URL
 
-    home = db.parent / "prefect-home"
+    home = home or db.parent / "prefect-home"
     home.mkdir(exist_ok=True)
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONPATH": str(ROOT), "PREFECT_HOME": str(home),
            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "DO_NOT_TRACK": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "storywatch.cli", "run", "--story", str(story), "--db", str(db), "--allow-private-hosts",
-         *args],
+        [*wrapper, sys.executable, "-m", "storywatch.cli", "run", "--story", str(story), "--db", str(db),
+         "--allow-private-hosts", *args],
         cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, text=True,
     )
 
 
-def _kill_when(proc: subprocess.Popen, condition, timeout: float = 120) -> bool:
+def _kill_when(proc: subprocess.Popen, condition, delay: float = 0.0, timeout: float = 120) -> bool:
+    """SIGKILL `proc` `delay` seconds after `condition()` holds; False if it ended first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return False
         if condition():
+            time.sleep(delay)
+            if proc.poll() is not None:
+                return False
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             return True
@@ -102,18 +122,26 @@ def _kill_when(proc: subprocess.Popen, condition, timeout: float = 120) -> bool:
     return False
 
 
-@pytest.mark.parametrize("moment", ["fetching pages", "judging and writing"])
+PAGES = 24  # the sample site's first pass
+
+
+@pytest.mark.parametrize("moment", ["polling feeds", "fetching pages", "judging and writing", "random"])
 def test_sigkill_then_rerun_matches_a_clean_pass(prefect_harness, slow_site, reference, tmp_path, moment):
+    """Killed at a moment of the pass (for "random", after a page count drawn at random, or once
+    all pages are in, after a random delay), then run again: the views equal a clean pass's."""
     site, served = slow_site
     story = make_story(tmp_path, site.feed_urls())
     db = tmp_path / "killed.duckdb"
-    wal = db.with_name(db.name + ".wal")
-    start = served["pages"]
+    pages, feeds = served["pages"], served["feeds"]
+    rng = random.Random()
+    after, delay = {"polling feeds": (0, 0.0), "fetching pages": (5, 0.0), "judging and writing": (PAGES, 0.05),
+                    "random": (rng.randint(1, PAGES), rng.uniform(0, 0.5))}[moment]
+    print(f"kill after {after} pages + {delay:.2f} s")  # shown when the test fails
     proc = _start_pass(story, db)
-    if moment == "fetching pages":
-        killed = _kill_when(proc, lambda: served["pages"] - start >= 5)
+    if after == 0:
+        killed = _kill_when(proc, lambda: served["feeds"] > feeds)
     else:
-        killed = _kill_when(proc, lambda: served["pages"] - start >= 20 and wal.exists())
+        killed = _kill_when(proc, lambda: served["pages"] - pages >= after, delay)
     assert killed, "the pass ended before it could be killed"
     # The file opens cleanly and holds no half-written pass: no verdicts, or all of them.
     con = duckdb.connect(str(db))
@@ -123,6 +151,8 @@ def test_sigkill_then_rerun_matches_a_clean_pass(prefect_harness, slow_site, ref
     assert verdicts in (0, len(reference["judgments"]))
     monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
     assert _comparable(db) == reference
+    statuses = [s for (s,) in duckdb.connect(str(db), read_only=True).execute("SELECT status FROM runs ORDER BY started_at").fetchall()]
+    assert statuses in (["completed"], ["interrupted", "completed"])  # a killed run is not left "running"
 
 
 @pytest.mark.parametrize("wait", ["90", "0"])
@@ -147,3 +177,34 @@ def test_two_concurrent_passes_on_one_file(prefect_harness, slow_site, reference
     con.close()
     new = sum(verdict == "new" for _, verdict, *_ in reference["judgments"])
     assert runs == [("completed", new, True), ("completed", 0, True)][: codes.count(0)]
+
+
+# Runs a command on a small file system of its own (a mount namespace, so no root needed where
+# user namespaces are enabled) holding a copy of the database, then copies the database back out.
+FULL_DISK = """T=$1; SRC=$2; OUT=$3; SIZE=$4; shift 4
+mount -t tmpfs -o "size=$SIZE" tmpfs "$T" && cp "$SRC" "$T/" || exit 99
+"$@"; rc=$?; cp "$T"/* "$OUT"/; exit $rc"""
+
+
+def test_disk_full_is_one_line_saves_nothing_and_the_next_pass_completes(prefect_harness, slow_site, reference, tmp_path):
+    from warehouse.store import Warehouse
+
+    site, _ = slow_site
+    story = make_story(tmp_path, site.feed_urls())
+    db = tmp_path / "full.duckdb"
+    Warehouse.open(db).close()  # an empty, migrated file
+    before = _comparable(db)
+    tiny, out = tmp_path / "tiny", tmp_path / "out"
+    tiny.mkdir(), out.mkdir()
+    room = db.stat().st_size + 128 * 1024  # the file and a little more: not enough for a pass
+    wrapper = ("unshare", "--user", "--map-root-user", "--mount", "sh", "-c", FULL_DISK, "sh", str(tiny), str(db), str(out),
+               str(room))
+    proc = _start_pass(story, tiny / db.name, output=subprocess.PIPE, wrapper=wrapper, home=tmp_path / "prefect-home")
+    output, _ = proc.communicate(timeout=300)
+    lines = output.strip().splitlines()
+    assert proc.returncode not in (0, 99), output[-2000:]
+    assert lines[-1].startswith("error: ") and "cannot write this pass (nothing was saved)" in lines[-1], output[-2000:]
+    assert "Traceback" not in output, output[-3000:]
+    assert _comparable(out / db.name) == before  # nothing half-written
+    monitor_story(story_dir=str(story), db_path=str(out / db.name), allow_private_hosts=True)  # room again
+    assert _comparable(out / db.name) == reference

@@ -190,6 +190,9 @@ class Warehouse:
     # ---- writes ------------------------------------------------------------------------------
 
     def start_run(self, run_id: str, story: str, started_at: datetime) -> None:
+        """Record the run as running. Runs still marked running are from a pass that was killed:
+        only one process can hold the file, so none of them is alive."""
+        self.con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
         self.con.execute(
             "INSERT INTO runs (run_id, story, started_at, status) VALUES (?, ?, ?, 'running') "
             "ON CONFLICT (run_id) DO NOTHING",
