@@ -135,14 +135,27 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+_SHARED = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598: inside a provider's network
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")  # deprecated, still routed internally in places
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: IPv4 reached through NAT64
+
+
 def address_refusal(ip: str) -> str | None:
     """Why a fetch to this resolved address is refused by default, or None if it is public."""
     try:
         addr = ipaddress.ip_address(ip.split("%", 1)[0])
     except ValueError:
         return f"unparseable address {ip!r}"
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-        addr = addr.ipv4_mapped
+    if isinstance(addr, ipaddress.IPv6Address):  # IPv6 forms that carry an IPv4 address inside
+        embedded = addr.ipv4_mapped or addr.sixtofour or (addr.teredo[1] if addr.teredo else None)
+        if embedded is None and addr in _NAT64:
+            embedded = ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+        if embedded is not None:
+            addr = embedded
+        if addr in _SITE_LOCAL:
+            return f"site-local address {addr}"
+    if isinstance(addr, ipaddress.IPv4Address) and addr in _SHARED:
+        return f"shared (carrier-grade NAT) address {addr}"
     for label, flag in (
         ("loopback", addr.is_loopback),
         ("link-local", addr.is_link_local),

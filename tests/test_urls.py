@@ -49,7 +49,8 @@ def test_unwrap_aggregator_links():
 
 def test_address_refusal_covers_private_ranges():
     for ip in ("127.0.0.1", "10.1.2.3", "172.16.0.9", "192.168.1.1", "169.254.169.254", "::1", "fe80::1",
-               "fc00::1", "0.0.0.0", "::ffff:127.0.0.1", "224.0.0.1"):
+               "fc00::1", "0.0.0.0", "::ffff:127.0.0.1", "224.0.0.1", "100.64.0.1", "fec0::1",
+               "2002:7f00:1::", "2002:a9fe:a9fe::", "64:ff9b::a9fe:a9fe", "2001:0:4136:e378:8000:63bf:80ff:fffe"):
         assert address_refusal(ip), ip
     for ip in ("93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"):
         assert address_refusal(ip) is None, ip
@@ -57,7 +58,8 @@ def test_address_refusal_covers_private_ranges():
 
 def test_scheme_refusal():
     assert scheme_refusal("https://example.com") is None
-    assert "file" in scheme_refusal("file:///etc/passwd")
+    for url in ("file:///etc/passwd", "ftp://example.com/x", "data:text/html,<p>x</p>", "gopher://h/", "//no-scheme"):
+        assert scheme_refusal(url), url
 
 
 @settings(max_examples=300, deadline=None)
