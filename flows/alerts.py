@@ -13,6 +13,11 @@ from prefect.cache_policies import NO_CACHE
 
 from storywatch.alerts import ChannelSpec, Message, redact
 
+# Apprise and urllib3 (under Apprise's HTTP plugins) log each notification URL, tokens and all,
+# at DEBUG: keep them above it whatever level the user's logging is at.
+for _name in ("apprise", "urllib3"):
+    logging.getLogger(_name).setLevel(logging.INFO)
+
 
 def send(spec: ChannelSpec, message: Message) -> str | None:
     """Send one message; None on success, else a one-line error with the URL's secrets masked."""

@@ -315,3 +315,27 @@ def test_alerts_test_command_reports_each_channel(httpserver, tmp_path, monkeypa
     assert f"127.0.0.1:{httpserver.port}/down" not in result.output
     posted = [json.loads(req.data) for req, _ in httpserver.log if req.path == "/ok"]
     assert posted and posted[0]["title"].startswith("storywatch test:")
+
+
+def test_no_secret_in_logs_warehouse_or_prefect_artifacts(prefect_harness, site_and_hook, tmp_path, monkeypatch, caplog):
+    from prefect.client.orchestration import get_client
+
+    site, hook, url = site_and_hook
+    hook["status"] = 500  # failing deliveries are the ones that log errors
+    monkeypatch.setenv("HOOK_URL", url)
+    story = make_story(tmp_path, site.feed_urls(), "[alerts]\nmode = \"each\"\n"
+                       "[[alerts.channels]]\nname = \"hook\"\nurl_env = \"HOOK_URL\"\n")
+    db = tmp_path / "s.duckdb"
+    caplog.set_level("DEBUG")
+    result = monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
+    assert result["alerts_failed"] > 0
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name != "werkzeug")  # not the receiver's own log
+    assert "hook#" in ours and "SECRETTOKEN123" not in ours
+    con = duckdb.connect(str(db), read_only=True)
+    tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'").fetchall()]
+    stored = "\n".join(str(row) for t in tables for row in con.execute(f"SELECT * FROM {t}").fetchall())
+    con.close()
+    assert "hook#" in stored and "SECRETTOKEN123" not in stored
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts()
+    assert artifacts and not any("SECRETTOKEN123" in str(a.data) + str(a.description) for a in artifacts)
