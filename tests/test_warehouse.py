@@ -1,8 +1,10 @@
 """Warehouse: migrations recorded once, views with the documented columns, one-writer errors."""
 
+import gzip
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -64,30 +66,75 @@ def test_unwritable_path_is_one_line_error(tmp_path):
     assert "\n" not in str(info.value)
 
 
-def test_upgrade_from_first_released_schema_keeps_data(tmp_path):
-    """A file at schema 001 (made by running only the first migration, as the first release did)
-    upgrades to the current schema with its rows intact and every view working."""
-    from warehouse.migrations import MIGRATIONS
+# One file per released schema, each made by that commit's own code (see fixtures/schemas/README.md).
+SCHEMA_FILES = sorted((Path(__file__).parent / "fixtures" / "schemas").glob("*.duckdb*"))
+ROWS_BY_SCHEMA = {  # table -> (rows the old code wrote, first schema version that has the table)
+    "runs": (1, 1), "feeds": (2, 1), "entries": (3, 1), "articles": (3, 1), "page_versions": (3, 1),
+    "verdicts": (3, 1), "alert_outbox": (1, 2), "novel_sentences": (2, 4), "sentence_facts": (2, 4),
+    "version_diffs": (1, 4),
+}
 
+
+def _snapshot(con: duckdb.DuckDBPyConnection) -> dict:
+    """Every base table's columns and rows (schema_migrations with its applied_at included)."""
+    tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                        "WHERE table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
+    return {t: (con.execute(f"SELECT * FROM {t} LIMIT 0").description,
+                sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall()))) for t in tables}
+
+
+def test_a_fixture_for_every_released_schema():
+    assert {f.name[:3] for f in SCHEMA_FILES} >= {"001", "002", "003", "004"}
+    assert any("2416e58" in f.name for f in SCHEMA_FILES)  # 001 as first released, before it was edited
+
+
+@pytest.mark.parametrize("fixture", SCHEMA_FILES, ids=[f.name.split(".")[0] for f in SCHEMA_FILES])
+def test_upgrade_from_released_schema_keeps_data(tmp_path, fixture):
+    """A file made by the code of an earlier release opens with today's code, every migration
+    recorded, its rows intact and readable through the views; opening again changes nothing."""
     db = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP NOT NULL)")
-    name, first = MIGRATIONS[0]
-    first(con)
-    con.execute("INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [name])
-    con.execute("INSERT INTO feeds (story, url, consecutive_failures) VALUES ('s', 'https://f.example/rss', 2)")
-    con.execute("INSERT INTO articles VALUES ('a1', 'https://n.example/a', 'N', 'T', NULL, TIMESTAMP '2026-11-20 10:00')")
-    con.execute("INSERT INTO verdicts VALUES ('s', 'a1', 'r1', TIMESTAMP '2026-11-20 10:00', 0.9, 'new', 'r', NULL, NULL, 1)")
-    con.execute("INSERT INTO runs (run_id, story, started_at, status, new) VALUES ('r1', 's', TIMESTAMP '2026-11-20 10:00', 'completed', 1)")
+    db.write_bytes(gzip.decompress(fixture.read_bytes()) if fixture.suffix == ".gz" else fixture.read_bytes())
+    schema = int(fixture.name[:3])
+
+    with Warehouse.open(db) as w:
+        known = w.known_articles("meta-open-models")
+        states = w.feed_states("meta-open-models")
+    con = duckdb.connect(str(db), read_only=True)
+    assert [r[0] for r in con.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()] == \
+        [n for n, _ in MIGRATIONS]
+    for table, (rows, since) in ROWS_BY_SCHEMA.items():
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (rows if schema >= since else 0,), table
+    url = "https://www.theverge.com/2026/11/20/meta-open-sources-llama-5"
+    assert con.execute("SELECT url, verdict, on_story, title, versions FROM judgments ORDER BY url").fetchall() == [
+        ("https://techcrunch.com/2026/11/20/meta-llama-5-weights-release", "fetch_failed", False,
+         "Meta releases Llama 5 weights", 0),  # never fetched: the title is the feed entry's
+        ("https://www.theverge.com/2026/11/20/apple-earnings-q4", "off_topic", False,
+         "Apple earnings beat estimates", 1),
+        (url, "new", True, "Meta open-sources Llama 5, allows commercial use", 2),
+    ]
+    assert con.execute("SELECT url, outlet, versions FROM coverage").fetchall() == [(url, "The Verge", 2)]
+    (a1,) = con.execute("SELECT article_id FROM articles WHERE url = ?", [url]).fetchone()
+    assert (known[a1].verdict, known[a1].version) == ("new", 2)
+    assert con.execute("SELECT version, summary FROM article_versions WHERE article_id = ? ORDER BY version",
+                       [a1]).fetchall()[0] == (1, "first version")
+    assert con.execute("SELECT count(*), min(octet_length(minhash)), bool_and(html_gz IS NOT NULL) FROM page_versions"
+                       ).fetchone() == (3, 512, True)
+    assert con.execute("SELECT feed, consecutive_failures, failure_score, last_error FROM feed_health "
+                       "WHERE consecutive_failures > 0").fetchall() == [
+        ("https://techcrunch.com/category/artificial-intelligence/feed/", 2, 0.5 if schema >= 3 else 0.0,
+         "HTTP 503 Service Unavailable")]  # failure_score: its default where 003 added it
+    assert states["https://techcrunch.com/category/artificial-intelligence/feed/"].consecutive_failures == 2
+    assert con.execute("SELECT status, new, alerts_sent FROM runs").fetchall() == [
+        ("completed", 1, 1 if schema >= 2 else None)]
+    assert con.execute("SELECT count(*) FROM alerts WHERE status = 'sent'").fetchone() == (int(schema >= 2),)
+    assert con.execute("SELECT count(*) FROM developments").fetchone() == (2 if schema >= 4 else 0,)
+    before = _snapshot(con)
     con.close()
 
     Warehouse.open(db).close()
     con = duckdb.connect(str(db), read_only=True)
-    assert [r[0] for r in con.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()] == [n for n, _ in MIGRATIONS]
-    assert con.execute("SELECT verdict, on_story FROM judgments").fetchall() == [("new", True)]
-    assert con.execute("SELECT consecutive_failures, failure_score, next_poll_at FROM feed_health").fetchall() == [(2, 0.0, None)]
-    assert con.execute("SELECT new, alerts_sent FROM runs").fetchall() == [(1, None)]
-    assert con.execute("SELECT count(*) FROM alerts").fetchone() == (0,)
+    assert _snapshot(con) == before
+    con.close()
 
 
 def test_failed_migration_rolls_back_whole(tmp_path, monkeypatch):

@@ -175,11 +175,41 @@ def _m004_story_evolution(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _m005_articles_entry_fields(con: duckdb.DuckDBPyConnection) -> None:
+    # 001_initial was edited after its first release (commit 2416e58): files made by that first
+    # release have `articles` without `title` and `published_at`, which the views read (the feed
+    # entry's values, for pages never fetched). 002-004 do not touch those columns, so adding them
+    # here, after 004 and before the views are re-created, is enough; 001 stays as it is, so files
+    # that already have the columns are untouched (`IF NOT EXISTS`, and no backfill for them).
+    # For the files that lacked them, fill them as today's code would have on insert: from the
+    # article's feed entry (the first seen, if several feeds carried it).
+    missing = con.execute(
+        "SELECT count(*) FROM information_schema.columns "
+        "WHERE table_name = 'articles' AND column_name IN ('title', 'published_at')"
+    ).fetchone()[0] < 2
+    con.execute(
+        """
+        ALTER TABLE articles ADD COLUMN IF NOT EXISTS title VARCHAR;
+        ALTER TABLE articles ADD COLUMN IF NOT EXISTS published_at TIMESTAMP;
+        """
+    )
+    if missing:
+        con.execute(
+            """
+            UPDATE articles SET title = e.title, published_at = e.published_at
+            FROM (SELECT article_id, title, published_at FROM entries
+                  QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY first_seen_at, feed_url, guid) = 1) e
+            WHERE articles.article_id = e.article_id
+            """
+        )
+
+
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("001_initial", _m001_initial),
     ("002_alert_outbox", _m002_alert_outbox),
     ("003_feed_health", _m003_feed_health),
     ("004_story_evolution", _m004_story_evolution),
+    ("005_articles_entry_fields", _m005_articles_entry_fields),
 ]
 
 
