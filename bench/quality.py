@@ -379,7 +379,7 @@ def bad_feed_row(report: Report, label: str, key: str, feeds: list[tuple[str, by
             with_error += 1
             errors[re.match(r"(?:not a feed|unparseable feed): (?:[A-Z]\w+|[^:]{0,40})", err).group(0)
                    if re.match(r"(?:not a feed|unparseable feed): ", err) else err[:40]] += 1
-            if reported - out["no_link"] - out["dup"] == 0 < reported:
+            if reported - out["no_link"] - out["dup"] == 0 < reported and "link" not in err:
                 misleading.append(f"{name} ({reported} entr{'y' if reported == 1 else 'ies'}, none with a link)")
         elif not err and reported - out["no_link"] - out["dup"] == 0:
             empty += 1
