@@ -31,6 +31,31 @@ def utc_naive(value: datetime | None) -> datetime | None:
     return value
 
 
+def _insert(con: duckdb.DuckDBPyConnection, insert: str, rows: list[list], conflict: str = "", key: int = 0) -> None:
+    """Insert `rows` in one statement, each column sent as one list and unnested: about 80,000
+    rows/s here, where `executemany` manages about 300. `insert` is `INSERT INTO t (columns)`,
+    `conflict` its ON CONFLICT clause. With `key` (the number of leading columns that form the
+    conflict target) only the last row per key is sent, as row-by-row upserts would leave it."""
+    if not rows:
+        return
+    if key:
+        rows = list({tuple(row[:key]): row for row in rows}.values())
+    columns = [list(column) for column in zip(*rows)]
+    con.execute(f"{insert} SELECT {', '.join('unnest(?)' for _ in columns)} {conflict}", columns)
+
+
+def _update(con: duckdb.DuckDBPyConnection, table: str, assignments: str, keys: tuple[str, ...], rows: list[list]) -> None:
+    """`UPDATE table SET assignments` for many rows at once: each row is key values then the
+    values `assignments` refers to as u.v1, u.v2 …"""
+    if not rows:
+        return
+    columns = [list(column) for column in zip(*rows)]
+    names = [*keys, *(f"v{i}" for i in range(1, len(columns) - len(keys) + 1))]
+    source = ", ".join(f"unnest(?) AS {name}" for name in names)
+    match = " AND ".join(f"{table}.{k} = u.{k}" for k in keys)
+    con.execute(f"UPDATE {table} SET {assignments} FROM (SELECT {source}) u WHERE {match}", columns)
+
+
 def _first_line(exc: BaseException) -> str:
     return (str(exc) or type(exc).__name__).splitlines()[0]
 
@@ -226,9 +251,8 @@ class Warehouse:
             self._queue_alerts(run_id, story, outbox, finished_at)
             if evolution is not None:
                 self._save_evolution(story, evolution, {d.article_id: d.page.fetched_at for d in decisions})
-            if checked:
-                self.con.executemany("UPDATE articles SET last_checked_at = ? WHERE article_id = ?",
-                                     [[utc_naive(at), aid] for aid, at in checked])
+            _update(self.con, "articles", "last_checked_at = u.v1", ("article_id",),
+                    [[aid, utc_naive(at)] for aid, at in checked])
             self._finish_run(run_id, counts, finished_at, "completed")
             self.con.execute("COMMIT")
         except (duckdb.Error, OSError) as exc:  # disk full, file gone read-only: nothing was written
@@ -254,27 +278,17 @@ class Warehouse:
                   [s.text for s in diff.added] + [c.new.text for c in diff.changed],
                   [s.text for s in diff.removed] + [c.old.text for c in diff.changed],
                   diff.summary] for (aid, version), diff in evo.diffs.items()]
-        if devs:
-            self.con.executemany("INSERT INTO novel_sentences VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", devs)
-        if facts:
-            self.con.executemany("INSERT INTO sentence_facts VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", facts)
-        if diffs:
-            self.con.executemany("INSERT INTO version_diffs VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", diffs)
-        if evo.novelty:
-            self.con.executemany("UPDATE verdicts SET novelty = ? WHERE story = ? AND article_id = ?",
-                                 [[score, story, aid] for aid, score in evo.novelty.items()])
+        _insert(self.con, "INSERT INTO novel_sentences", devs, "ON CONFLICT DO NOTHING")
+        _insert(self.con, "INSERT INTO sentence_facts", facts, "ON CONFLICT DO NOTHING")
+        _insert(self.con, "INSERT INTO version_diffs", diffs, "ON CONFLICT DO NOTHING")
+        _update(self.con, "verdicts", "novelty = u.v1", ("story", "article_id"),
+                [[story, aid, score] for aid, score in evo.novelty.items()])
 
     def _queue_alerts(self, run_id: str, story: str, outbox, created_at: datetime) -> None:
         rows = [[story, a.key, channel, a.rule, a.title, a.body, run_id, utc_naive(created_at), utc_naive(created_at)]
                 for a, channel in outbox]
-        if rows:
-            self.con.executemany(
-                """
-                INSERT INTO alert_outbox (story, key, channel, rule, title, body, run_id, created_at, next_attempt_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (story, key, channel) DO NOTHING
-                """,
-                rows,
-            )
+        _insert(self.con, "INSERT INTO alert_outbox (story, key, channel, rule, title, body, run_id, created_at, "
+                          "next_attempt_at)", rows, "ON CONFLICT (story, key, channel) DO NOTHING")
 
     def alert_context(self, story: str, days: int, today: date) -> StoryContext:
         """Outlets already covering the story, and new + syndicated articles per first-seen day."""
@@ -364,14 +378,14 @@ class Warehouse:
                 0 if ok else 1, utc_naive(p.polled_at), utc_naive(p.polled_at) if ok else None,
                 score, utc_naive(next_poll),
             ])
-        if not rows:
-            return
-        self.con.executemany(
+        _insert(
+            self.con,
             """
             INSERT INTO feeds (story, url, title, etag, last_modified, body_hash, last_status,
                                last_error, consecutive_failures, last_polled_at, last_ok_at,
-                               failure_score, next_poll_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               failure_score, next_poll_at)""",
+            rows,
+            """
             ON CONFLICT (story, url) DO UPDATE SET
                 title = CASE WHEN excluded.title <> '' THEN excluded.title ELSE feeds.title END,
                 etag = CASE WHEN excluded.last_error IS NULL THEN coalesce(excluded.etag, feeds.etag) END,
@@ -387,31 +401,29 @@ class Warehouse:
                 failure_score = excluded.failure_score,
                 next_poll_at = excluded.next_poll_at
             """,
-            rows,
+            key=2,
         )
-        unfinished = [[story, p.source.url] for p in polls if p.unfinished]
-        if unfinished:  # no validators: the next poll gets the whole body and plans what is left
-            self.con.executemany("UPDATE feeds SET etag = NULL, last_modified = NULL, body_hash = NULL "
-                                 "WHERE story = ? AND url = ?", unfinished)
+        # No validators for a feed with pages left: the next poll gets the whole body and plans the rest.
+        _update(self.con, "feeds", "etag = NULL, last_modified = NULL, body_hash = NULL", ("story", "url"),
+                [[story, p.source.url] for p in polls if p.unfinished])
 
     def _save_entries(self, story: str, sightings: list[EntrySeen]) -> None:
-        if not sightings:
-            return
-        self.con.executemany(
-            """
-            INSERT INTO entries (story, feed_url, guid, link, article_id, title, published_at,
-                                 fingerprint, first_seen_at, last_seen_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (story, feed_url, guid) DO UPDATE SET
-                link = excluded.link, article_id = excluded.article_id, title = excluded.title,
-                published_at = excluded.published_at, fingerprint = excluded.fingerprint,
-                last_seen_at = excluded.last_seen_at
-            """,
+        _insert(
+            self.con,
+            "INSERT INTO entries (story, feed_url, guid, link, article_id, title, published_at, fingerprint, "
+            "first_seen_at, last_seen_at)",
             [
                 [story, s.entry.feed_url, s.entry.guid, s.entry.link, s.article_id, s.entry.title,
                  utc_naive(s.entry.published_at), s.fingerprint, utc_naive(s.seen_at), utc_naive(s.seen_at)]
                 for s in sightings
             ],
+            """
+            ON CONFLICT (story, feed_url, guid) DO UPDATE SET
+                link = excluded.link, article_id = excluded.article_id, title = excluded.title,
+                published_at = excluded.published_at, fingerprint = excluded.fingerprint,
+                last_seen_at = excluded.last_seen_at
+            """,
+            key=3,
         )
 
     def _save_decisions(self, run_id: str, story: str, decisions: list[Decision]) -> None:
@@ -438,32 +450,27 @@ class Warehouse:
                 story, d.article_id, run_id, utc_naive(page.fetched_at), j.relevance, j.verdict.value,
                 j.reason, j.duplicate_of, j.duplicate_score, 1 if failed else 0,
             ])
-        if articles:
-            self.con.executemany(
-                "INSERT INTO articles (article_id, url, outlet, title, published_at, first_seen_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (article_id) DO NOTHING", articles
-            )
-        if versions:
-            self.con.executemany(
-                f"INSERT INTO page_versions (article_id, version, run_id, fetched_at, final_url, http_status, content_type, html_gz, title, author, outlet, language, published_at, date_source, text_source, text, content_hash, minhash, shingles) VALUES ({', '.join('?' * 19)}) "
-                "ON CONFLICT (article_id, version) DO NOTHING",
-                versions,
-            )
-        if verdicts:
-            self.con.executemany(
-                """
-                INSERT INTO verdicts (story, article_id, run_id, judged_at, relevance, verdict, reason,
-                                      duplicate_of, duplicate_score, attempts)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        _insert(self.con, "INSERT INTO articles (article_id, url, outlet, title, published_at, first_seen_at)",
+                articles, "ON CONFLICT (article_id) DO NOTHING")
+        _insert(self.con, "INSERT INTO page_versions (article_id, version, run_id, fetched_at, final_url, http_status, "
+                          "content_type, html_gz, title, author, outlet, language, published_at, date_source, "
+                          "text_source, text, content_hash, minhash, shingles)",
+                versions, "ON CONFLICT (article_id, version) DO NOTHING")
+        _insert(
+            self.con,
+            "INSERT INTO verdicts (story, article_id, run_id, judged_at, relevance, verdict, reason, duplicate_of, "
+            "duplicate_score, attempts)",
+            verdicts,
+            """
                 ON CONFLICT (story, article_id) DO UPDATE SET
                     run_id = excluded.run_id, judged_at = excluded.judged_at,
                     relevance = excluded.relevance, verdict = excluded.verdict,
                     reason = excluded.reason, duplicate_of = excluded.duplicate_of,
                     duplicate_score = excluded.duplicate_score,
                     attempts = verdicts.attempts + excluded.attempts
-                """,
-                verdicts,
-            )
+            """,
+            key=2,
+        )
 
     def update_run_counts(self, run_id: str, counts: RunCounts, finished_at: datetime) -> None:
         """Rewrite a finished run's counts (after alert delivery, which follows the pass's write)."""
