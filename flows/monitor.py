@@ -19,7 +19,7 @@ from prefect.context import get_run_context
 
 from flows.alerts import deliver
 from flows.http import FetchPolicy
-from flows.tasks import fetch_pages, poll_feed
+from flows.tasks import Retries, fetch_pages, poll_feeds
 from storywatch.alerts import plan_messages, raise_alerts, resolve_channels
 from storywatch.dedupe import Signature
 from storywatch.errors import StorywatchError
@@ -35,6 +35,8 @@ from storywatch.story import Story, load_story
 from warehouse.store import Warehouse
 
 DEFAULT_DB = "storywatch-data/storywatch.duckdb"
+# Feeds per poll task: a few tasks for hundreds of feeds, each polling several at once.
+POLL_BATCH = 50
 
 
 class _OneLineErrors(logging.Filter):
@@ -126,17 +128,17 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
 
 
 def _poll_feeds(story: Story, wh: Warehouse, policy: FetchPolicy, counts: RunCounts):  # noqa: ANN202
-    """Poll every feed not backing off (a task each, concurrently); returns the polls and each
+    """Poll every feed not backing off (a task per POLL_BATCH feeds); returns the polls and each
     polled feed's new (failure score, next poll time)."""
     log = get_run_logger()
     settings = story.config.fetch
     states = wh.feed_states(story.slug)
     started = datetime.now(timezone.utc)
-    poller = poll_feed.with_options(retries=settings.retries, retry_delay_seconds=settings.retry_delay_seconds)
-    futures = {s.url: poller.submit(s, states.get(s.url), policy)
-               for s in story.feeds if not _backing_off(states.get(s.url), started)}
-    polls = [_poll_outcome(futures[source.url], source) if source.url in futures
-             else FeedPoll(source=source, polled_at=started, status=None, deferred=True)
+    due = [(s, states.get(s.url)) for s in story.feeds if not _backing_off(states.get(s.url), started)]
+    retries = Retries(settings.retries, settings.retry_delay_seconds)
+    futures = [poll_feeds.submit(due[i:i + POLL_BATCH], policy, retries) for i in range(0, len(due), POLL_BATCH)]
+    done = {poll.source.url: poll for future in futures for poll in future.result()}
+    polls = [done.get(source.url) or FeedPoll(source=source, polled_at=started, status=None, deferred=True)
              for source in story.feeds]
     health = {}
     for poll in polls:
@@ -203,16 +205,6 @@ def _artifact_key(slug: str) -> str:
 
 def _backing_off(state, now: datetime) -> bool:  # noqa: ANN001 - FeedState | None
     return bool(state and state.next_poll_at and state.next_poll_at > now)
-
-
-def _poll_outcome(future, source) -> FeedPoll:  # noqa: ANN001 - a Prefect future
-    """The poll's result; a task that failed after its retries becomes a failed poll."""
-    try:
-        return future.result()
-    except Exception as exc:  # one feed failing never fails the run
-        return FeedPoll(source=source, polled_at=datetime.now(timezone.utc), status=None,
-                        error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                        failure_kind=getattr(exc, "kind", "soft"), retry_after=getattr(exc, "retry_after", None))
 
 
 def _run_id() -> str:

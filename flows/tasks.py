@@ -1,11 +1,13 @@
-"""Prefect tasks: one per feed poll, one per feed's batch of pages (never one per article: the
-Prefect API records only a few dozen task runs a second). Tasks take and return plain records;
+"""Prefect tasks: one per batch of feed polls, one per feed's batch of pages (never one per
+feed or article: the Prefect API records only a few dozen task runs a second). Tasks take and return plain records;
 no warehouse connection ever enters a task."""
 
 from __future__ import annotations
 
 import gzip
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from prefect import task
@@ -26,22 +28,49 @@ HTML_TYPES = ("text/html", "application/xhtml", "text/plain")
 # A server asking us to wait longer than this is not retried within the pass; the feed's next
 # poll is put off instead (storywatch.feedhealth).
 MAX_RETRY_AFTER_IN_PASS = 60.0
+# Feeds polled at once within one poll task.
+POLL_THREADS = 8
 
 
-def retry_if_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's hook signature
-    """Prefect retry condition: only timeouts, connection errors, 429 and 5xx are retried, and
-    not when the server's Retry-After is longer than a pass should wait."""
-    try:
-        state.result()
-    except TransientFetchError as exc:
-        return (exc.retry_after or 0) <= MAX_RETRY_AFTER_IN_PASS
-    except Exception:
-        return False
-    return False
+@dataclass(frozen=True)
+class Retries:
+    """Retries of transient feed failures (timeouts, connection errors, 429, 5xx) within a pass."""
+
+    times: int = 2
+    delay_seconds: float = 5.0
 
 
-@task(name="poll-feed", cache_policy=NO_CACHE, retry_condition_fn=retry_if_transient)
-def poll_feed(source: FeedSource, state: FeedState | None, policy: FetchPolicy) -> FeedPoll:
+@task(name="poll-feeds", cache_policy=NO_CACHE)
+def poll_feeds(work: list[tuple[FeedSource, FeedState | None]], policy: FetchPolicy, retries: Retries) -> list[FeedPoll]:
+    """Poll a batch of feeds a few at a time (one task per batch, not per feed: a Prefect task
+    run costs more than a 304). Every feed's outcome comes back, failures included."""
+    with Fetcher(policy) as fetcher, ThreadPoolExecutor(max_workers=POLL_THREADS) as pool:
+        return list(pool.map(lambda item: _poll_with_retries(fetcher, *item, retries), work))
+
+
+def _poll_with_retries(fetcher: Fetcher, source: FeedSource, state: FeedState | None, retries: Retries) -> FeedPoll:
+    """Poll one feed, retrying transient failures: after the server's Retry-After when it asks
+    for at most MAX_RETRY_AFTER_IN_PASS seconds, else after the configured delay."""
+    attempt = 0
+    while True:
+        try:
+            return poll_feed(fetcher, source, state)
+        except TransientFetchError as exc:
+            wait = retries.delay_seconds if exc.retry_after is None else exc.retry_after
+            if attempt >= retries.times or wait > MAX_RETRY_AFTER_IN_PASS:
+                return _failed_poll(source, str(exc), exc.kind, exc.retry_after)
+        except Exception as exc:  # noqa: BLE001 - one feed never fails the batch
+            return _failed_poll(source, f"{type(exc).__name__}: {exc}", "hard", None)
+        attempt += 1
+        time.sleep(wait)
+
+
+def _failed_poll(source: FeedSource, error: str, kind: str, retry_after: float | None) -> FeedPoll:
+    return FeedPoll(source=source, polled_at=datetime.now(timezone.utc), status=None,
+                    error=error.splitlines()[0] if error else kind, failure_kind=kind, retry_after=retry_after)
+
+
+def poll_feed(fetcher: Fetcher, source: FeedSource, state: FeedState | None) -> FeedPoll:
     """Conditional GET of one feed; a 304 or an unchanged body is reported without parsing."""
     headers = {}
     if state and state.etag:
@@ -49,8 +78,7 @@ def poll_feed(source: FeedSource, state: FeedState | None, policy: FetchPolicy) 
     if state and state.last_modified:
         headers["If-Modified-Since"] = state.last_modified
     polled_at = datetime.now(timezone.utc)
-    with Fetcher(policy) as fetcher:
-        result = fetcher.get(source.url, headers=headers, accept=FEED_ACCEPT)
+    result = fetcher.get(source.url, headers=headers, accept=FEED_ACCEPT)
     common = dict(source=source, polled_at=polled_at, status=result.status, etag=result.etag,
                   last_modified=result.last_modified)
     if result.status == 304:

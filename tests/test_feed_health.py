@@ -57,3 +57,25 @@ def test_failures_by_kind_in_a_real_pass(prefect_harness, httpserver, tmp_path):
                     "gone.xml": (1.0, 30.0), "refused.xml": (0.25, 7.5)}
     again = monitor_story(story_dir=str(story), db_path=str(db))
     assert again["feeds_deferred"] == 4 and again["feeds_failed"] == 0
+
+
+def test_short_retry_after_is_the_in_pass_retry_delay(prefect_harness, httpserver, tmp_path):
+    import time
+
+    from werkzeug import Response
+
+    hits: list[float] = []
+
+    def limited(_request):
+        hits.append(time.monotonic())
+        if len(hits) == 1:
+            return Response("slow down", status=429, headers={"Retry-After": "1"})
+        return Response(RSS, content_type="application/rss+xml")
+
+    httpserver.expect_request("/soon.xml").respond_with_handler(limited)
+    story = make_story(tmp_path, [httpserver.url_for("/soon.xml")], 'allow_hosts = ["127.0.0.1"]\n')
+    toml = story.joinpath("story.toml")
+    toml.write_text(toml.read_text().replace("retries = 0", "retries = 1\nretry_delay_seconds = 0"))
+    result = monitor_story(story_dir=str(story), db_path=str(tmp_path / "r.duckdb"))
+    assert result["feeds_ok"] == 1 and len(hits) == 2
+    assert hits[1] - hits[0] >= 0.95  # waited as the server asked, not the configured 0 s
