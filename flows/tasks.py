@@ -13,8 +13,9 @@ from datetime import datetime, timezone
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from extractors.article import extract_article, meta_refresh_target
+from extractors.article import meta_refresh_target
 from extractors.feeds import parse_feed
+from flows.extraction import extract
 from flows.http import Fetcher, FetchPolicy, TransientFetchError
 from storywatch.models import FeedEntry, FeedPoll, FeedSource, FeedState, PageOutcome
 from storywatch.text import body_hash
@@ -130,7 +131,7 @@ def _page_outcome(fetcher: Fetcher, article_id: str, entry: FeedEntry, fetched_a
     if is_aggregator(result.final_url):  # an unresolved news-search link: judge the entry's text
         html, error = b"", f"aggregator page, publisher URL not resolved: {result.final_url}"
     # With no usable page, the feed entry's own text stands in (text_source = "feed").
-    article = extract_article(html, result.final_url, entry, fetched_at)
+    article = extract(html, result.final_url, entry, fetched_at)
     answered = result.status is not None and 200 <= result.status < 300  # but the body was refused (size cap)
     if result.error and not answered and article.text_source == "none":
         article = None  # nothing to judge: fetch_failed, tried again on later passes

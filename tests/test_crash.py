@@ -104,22 +104,44 @@ def _start_pass(story: Path, db: Path, *args: str, output: int = subprocess.DEVN
     )
 
 
-def _kill_when(proc: subprocess.Popen, condition, delay: float = 0.0, timeout: float = 120) -> bool:
-    """SIGKILL `proc` `delay` seconds after `condition()` holds; False if it ended first."""
+def _children(pid: int) -> list[int]:
+    """PIDs of the processes whose parent is `pid` (extraction workers and their helpers)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _kill_when(proc: subprocess.Popen, condition, delay: float = 0.0, timeout: float = 120) -> list[int] | None:
+    """SIGKILL `proc` `delay` seconds after `condition()` holds; returns the PIDs of its child
+    processes at that moment, or None if it ended first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            return False
+            return None
         if condition():
             time.sleep(delay)
             if proc.poll() is not None:
-                return False
+                return None
+            children = _children(proc.pid)
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-            return True
+            return children
         time.sleep(0.005)
     proc.kill()
-    return False
+    return None
 
 
 PAGES = 24  # the sample site's first pass
@@ -142,7 +164,11 @@ def test_sigkill_then_rerun_matches_a_clean_pass(prefect_harness, slow_site, ref
         killed = _kill_when(proc, lambda: served["feeds"] > feeds)
     else:
         killed = _kill_when(proc, lambda: served["pages"] - pages >= after, delay)
-    assert killed, "the pass ended before it could be killed"
+    assert killed is not None, "the pass ended before it could be killed"
+    orphans_until = time.monotonic() + 10
+    while any(_alive(pid) for pid in killed) and time.monotonic() < orphans_until:
+        time.sleep(0.2)
+    assert not [pid for pid in killed if _alive(pid)], "extraction workers outlived the killed pass"
     # The file opens cleanly and holds no half-written pass: no verdicts, or all of them.
     con = duckdb.connect(str(db))
     verdicts = con.execute("SELECT count(*) FROM verdicts").fetchone()[0] if con.execute(
