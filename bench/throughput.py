@@ -140,7 +140,8 @@ def page_path(item: dict, taken: set[str]) -> str:
     if url.startswith(("http://", "https://")):
         parts = urlsplit(url)
         path = _UNSAFE.sub("-", f"/{parts.hostname or ''}{parts.path}").rstrip("/-")
-        path = re.sub(r"/+", "/", path)
+        # no "." or ".." segments: clients resolve those away before asking
+        path = "/" + "/".join(seg for seg in path.split("/") if seg.strip(".-")).rstrip(".-")
         if re.search(r"(?:/amp|\.amp)$", path) or "/amp/" in path:  # storywatch folds AMP forms: keep pages apart
             path = ""
     if not path or path in taken or path.count("/") < 2:
@@ -608,6 +609,7 @@ class Row:
     peak_mb: float | None
     notes: str
     ratio: bool = True
+    rate: bool = True
 
 
 def child_argv(args: argparse.Namespace, name: str, workdir: Path) -> list[str]:
@@ -707,7 +709,7 @@ def measure(args: argparse.Namespace, only: list[str]) -> tuple[list[Row], dict]
                                     f"feeds 304/unchanged {c.get('feeds_not_modified')} of {c.get('feeds')}, "
                                     f"pages fetched {fetched}, new entries {c.get('entries_new')}; "
                                     f"server: {server_note(stats)}; whole process {m.wall:.1f} s" + refused(m),
-                                    ratio=False))
+                                    ratio=False, rate=False))
         if "naive" in only:
             progress("naive: feedparser + sequential fetches + trafilatura.extract + one INSERT per row")
             site.reset()
@@ -741,7 +743,8 @@ def measure(args: argparse.Namespace, only: list[str]) -> tuple[list[Row], dict]
                     f"server: {server_note(stats)}")
             if m.ok or files:
                 rows.append(Row("cli: trafilatura --input-file (its own downloads + extraction)", files, m.wall,
-                                m.cpu, m.peak_mb, note + ("" if m.ok else f"; {m.error}")))
+                                m.cpu, m.peak_mb, note + ("" if m.ok else "; exit 1: trafilatura's code when some URLs "
+                                                          "gave no result" if m.error.startswith("exit 1:") else f"; {m.error}")))
             else:
                 rows.append(failed("cli", m))
     finally:
@@ -769,7 +772,7 @@ def print_table(rows: list[Row], info: dict, args: argparse.Namespace, total: fl
     print("| contender | articles | wall s | CPU s | articles/s | × bound | peak RSS MB | notes |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
-        rate = r.articles / r.wall if r.articles and r.wall else None
+        rate = r.articles / r.wall if r.articles and r.wall and r.rate else None
         ratio = f"{r.wall / bound:.2f}×" if bound and r.wall and r.ratio else "–"
         print(f"| {r.name} | {'–' if r.articles is None else f'{r.articles:,}'} | {fmt(r.wall)} | {fmt(r.cpu)} "
               f"| {fmt(rate)} | {ratio} | {fmt(r.peak_mb, 0)} | {r.notes} |")

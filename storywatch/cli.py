@@ -29,14 +29,18 @@ app.add_typer(alerts_app, name="alerts")
 
 
 def run_pass(story: Path, db: Path, feeds: Path | None = None, allow_private_hosts: bool = False,
-             wait: float = 30.0) -> dict:
-    """Run `monitor_story` once, with the per-run heartbeat thread off (it costs ~1 s a run)."""
+             wait: float = 30.0, runner: str = "threads") -> dict:
+    """Run `monitor_story` once on the task runner `runner` names (flows.runners), with the
+    per-run heartbeat thread off (it costs ~1 s a run)."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows.monitor import monitor_story
+    from flows.runners import task_runner
 
+    chosen = task_runner(runner)
+    flow = monitor_story.with_options(task_runner=chosen) if chosen else monitor_story
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return monitor_story(
+        return flow(
             story_dir=str(story), db_path=str(db), feeds_file=str(feeds) if feeds else None,
             allow_private_hosts=allow_private_hosts, wait_seconds=wait,
         )
@@ -54,8 +58,11 @@ def run(
     db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="DuckDB file to write."),
     allow_private_hosts: bool = typer.Option(False, "--allow-private-hosts", help="Allow fetching loopback/private addresses."),
     wait: float = typer.Option(30.0, "--wait", help="Seconds to wait for another pass holding the database."),
+    runner: str = typer.Option("threads", "--task-runner",
+                               help="Where tasks run: threads | dask (a local cluster of processes) | dask://HOST:PORT."),
 ) -> None:
     """Run one monitoring pass and print its summary."""
+    from flows.runners import task_runner
     from storywatch.alerts import resolve_channels
     from storywatch.story import load_story
     from storywatch.summary import render_summary
@@ -67,8 +74,9 @@ def run(
         # pass ends (the flow's connection in this process shares it), so a `storywatch run`
         # started at the same moment waits or stops here, never inside the flow.
         resolve_channels(load_story(story, feeds).config.alerts, os.environ)
+        task_runner(runner)  # a bad --task-runner is one line before anything starts
         with Warehouse.open(db, wait_seconds=wait), console.status("polling feeds, fetching and judging articles…"):
-            result = run_pass(story, db, feeds, allow_private_hosts, wait)
+            result = run_pass(story, db, feeds, allow_private_hosts, wait, runner)
     except StorywatchError as exc:
         fail(str(exc))
     render_summary(console, result)

@@ -56,3 +56,31 @@ def seed_texts() -> dict[str, str]:
 def httpserver_listen_address():
     """pytest-httpserver on 127.0.0.1 (not "localhost"), so URLs name the address itself."""
     return ("127.0.0.1", 0)
+
+
+def comparable_views(db: Path) -> dict:
+    """Every view's rows that do not depend on when or how often the pass ran: what two runs
+    of the same pass must agree on."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {
+            "judgments": con.execute(
+                "SELECT url, verdict, duplicate_of, relevance, versions, title FROM judgments ORDER BY url").fetchall(),
+            "daily": con.execute("SELECT * FROM daily_coverage").fetchall(),
+            "versions": con.execute("SELECT article_id, version, content_hash FROM page_versions ORDER BY 1, 2").fetchall(),
+            "entries": con.execute("SELECT feed_url, guid, article_id FROM entries ORDER BY 1, 2").fetchall(),
+            "developments": con.execute("SELECT article_id, version, sentence_no, sentence, facts FROM developments "
+                                        "ORDER BY 1, 2, 3").fetchall(),
+            "first_reports": con.execute("SELECT fact, kind, outlet, article_id FROM first_reports ORDER BY 1, 2").fetchall(),
+            "article_versions": con.execute("SELECT article_id, version, changed_headline, added, removed "
+                                            "FROM article_versions ORDER BY 1, 2").fetchall(),
+            "outlets": con.execute("SELECT outlet, articles, new, syndicated FROM outlets ORDER BY 1").fetchall(),
+            "timeline": con.execute("SELECT * FROM story_timeline").fetchall(),
+            "feed_health": con.execute("SELECT feed, consecutive_failures, failure_score, last_error "
+                                       "FROM feed_health ORDER BY 1").fetchall(),
+            "alerts": con.execute("SELECT key, rule, channel, status FROM alerts ORDER BY 1, 3").fetchall(),
+        }
+    finally:
+        con.close()

@@ -21,31 +21,7 @@ from werkzeug import Response
 from flows.monitor import monitor_story
 from storywatch.demo.site import DemoSite
 from storywatch.story import load_story
-from tests.conftest import ROOT, SEED_STORY, make_story
-
-
-def _comparable(db: Path) -> dict:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {
-            "judgments": con.execute(
-                "SELECT url, verdict, duplicate_of, relevance, versions, title FROM judgments ORDER BY url").fetchall(),
-            "daily": con.execute("SELECT * FROM daily_coverage").fetchall(),
-            "versions": con.execute("SELECT article_id, version, content_hash FROM page_versions ORDER BY 1, 2").fetchall(),
-            "entries": con.execute("SELECT feed_url, guid, article_id FROM entries ORDER BY 1, 2").fetchall(),
-            "developments": con.execute("SELECT article_id, version, sentence_no, sentence, facts FROM developments "
-                                        "ORDER BY 1, 2, 3").fetchall(),
-            "first_reports": con.execute("SELECT fact, kind, outlet, article_id FROM first_reports ORDER BY 1, 2").fetchall(),
-            "article_versions": con.execute("SELECT article_id, version, changed_headline, added, removed "
-                                            "FROM article_versions ORDER BY 1, 2").fetchall(),
-            "outlets": con.execute("SELECT outlet, articles, new, syndicated FROM outlets ORDER BY 1").fetchall(),
-            "timeline": con.execute("SELECT * FROM story_timeline").fetchall(),
-            "feed_health": con.execute("SELECT feed, consecutive_failures, failure_score, last_error "
-                                       "FROM feed_health ORDER BY 1").fetchall(),
-            "alerts": con.execute("SELECT key, rule, channel, status FROM alerts ORDER BY 1, 3").fetchall(),
-        }
-    finally:
-        con.close()
+from tests.conftest import ROOT, SEED_STORY, comparable_views, make_story
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +58,7 @@ def reference(prefect_harness, slow_site, tmp_path_factory):
     story = make_story(tmp, site.feed_urls())
     db = tmp / "ref.duckdb"
     monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
-    return _comparable(db)
+    return comparable_views(db)
 
 
 def _start_pass(story: Path, db: Path, *args: str, output: int = subprocess.DEVNULL,
@@ -176,7 +152,7 @@ def test_sigkill_then_rerun_matches_a_clean_pass(prefect_harness, slow_site, ref
     con.close()
     assert verdicts in (0, len(reference["judgments"]))
     monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
-    assert _comparable(db) == reference
+    assert comparable_views(db) == reference
     statuses = [s for (s,) in duckdb.connect(str(db), read_only=True).execute("SELECT status FROM runs ORDER BY started_at").fetchall()]
     assert statuses in (["completed"], ["interrupted", "completed"])  # a killed run is not left "running"
 
@@ -197,7 +173,7 @@ def test_two_concurrent_passes_on_one_file(prefect_harness, slow_site, reference
         if code:
             assert output.strip().splitlines() == [
                 f"error: {db}: in use by another storywatch process (DuckDB allows one writer)"], output
-    assert _comparable(db) == reference
+    assert comparable_views(db) == reference
     con = duckdb.connect(str(db), read_only=True)
     runs = con.execute("SELECT status, new, finished_at IS NOT NULL FROM runs ORDER BY started_at").fetchall()
     con.close()
@@ -219,7 +195,7 @@ def test_disk_full_is_one_line_saves_nothing_and_the_next_pass_completes(prefect
     story = make_story(tmp_path, site.feed_urls())
     db = tmp_path / "full.duckdb"
     Warehouse.open(db).close()  # an empty, migrated file
-    before = _comparable(db)
+    before = comparable_views(db)
     tiny, out = tmp_path / "tiny", tmp_path / "out"
     tiny.mkdir(), out.mkdir()
     room = db.stat().st_size + 128 * 1024  # the file and a little more: not enough for a pass
@@ -231,6 +207,6 @@ def test_disk_full_is_one_line_saves_nothing_and_the_next_pass_completes(prefect
     assert proc.returncode not in (0, 99), output[-2000:]
     assert lines[-1].startswith("error: ") and "cannot write this pass (nothing was saved)" in lines[-1], output[-2000:]
     assert "Traceback" not in output, output[-3000:]
-    assert _comparable(out / db.name) == before  # nothing half-written
+    assert comparable_views(out / db.name) == before  # nothing half-written
     monitor_story(story_dir=str(story), db_path=str(out / db.name), allow_private_hosts=True)  # room again
-    assert _comparable(out / db.name) == reference
+    assert comparable_views(out / db.name) == reference
