@@ -93,7 +93,8 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
 
     now = datetime.now(timezone.utc)
     known_articles = wh.known_articles(story.slug)
-    plan = plan_fetches(polls, wh.known_entries(story.slug), known_articles, now,
+    changed = any(p.parsed for p in polls)  # all 304 or unchanged: no entry to look up
+    plan = plan_fetches(polls, wh.known_entries(story.slug) if changed else {}, known_articles, now,
                         settings.max_pages_per_feed, counts)
     counts.rechecked = plan_rechecks(wh.recheck_candidates(story.slug), plan, parse_tiers(story.config.recheck.tiers),
                                      now, settings.max_pages_per_feed)
@@ -101,11 +102,13 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     pages = [page for future in page_futures for page in future.result()]
     get_run_logger().info("fetched %d pages", len(pages))
 
-    judge = Judge.for_story(story.seeds, story.config.thresholds.relevance)
-    for row in wh.coverage_rows(story.slug):
-        judge.remember(row.article_id, row.content_hash, Signature.from_bytes(row.minhash, row.shingles))
-    decisions, redirected = decide(pages, judge, known_articles, counts)
-    evolution = _evolution(story, wh, decisions)
+    decisions, redirected, evolution = [], {}, Evolution()
+    if pages:  # the copy and novelty indexes are built only when there is something to judge
+        judge = Judge.for_story(story.seeds, story.config.thresholds.relevance)
+        for row in wh.coverage_rows(story.slug):
+            judge.remember(row.article_id, row.content_hash, Signature.from_bytes(row.minhash, row.shingles))
+        decisions, redirected = decide(pages, judge, known_articles, counts)
+        evolution = _evolution(story, wh, decisions)
     counts.developments = len(evolution.developments)
 
     alerting, today = story.config.alerts, now.date()
