@@ -146,8 +146,9 @@ def _poll_feeds(story: Story, wh: Warehouse, policy: FetchPolicy, counts: RunCou
     health = {}
     for poll in polls:
         state = states.get(poll.source.url)
-        if poll.deferred:
+        if poll.deferred:  # backing off: still counted as failing, never silently dropped
             counts.feeds_deferred += 1
+            counts.feeds_long_failing += bool(state and state.consecutive_failures >= LONG_FAILING)
             continue
         health[poll.source.url] = health_after(state.failure_score if state else 0.0, poll)
         if poll.failed:

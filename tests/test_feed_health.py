@@ -79,3 +79,23 @@ def test_short_retry_after_is_the_in_pass_retry_delay(prefect_harness, httpserve
     result = monitor_story(story_dir=str(story), db_path=str(tmp_path / "r.duckdb"))
     assert result["feeds_ok"] == 1 and len(hits) == 2
     assert hits[1] - hits[0] >= 0.95  # waited as the server asked, not the configured 0 s
+
+
+def test_a_long_failing_feed_shows_in_the_summary_even_while_backing_off(prefect_harness, httpserver, tmp_path):
+    httpserver.expect_request("/gone.xml").respond_with_data("gone", status=410)
+    story = make_story(tmp_path, [httpserver.url_for("/gone.xml")], 'allow_hosts = ["127.0.0.1"]\n')
+    db = tmp_path / "long.duckdb"
+    results = []
+    for _ in range(3):
+        results.append(monitor_story(story_dir=str(story), db_path=str(db)))
+        con = duckdb.connect(str(db))
+        con.execute("UPDATE feeds SET next_poll_at = now()::TIMESTAMP - INTERVAL 1 MINUTE")  # its back-off is over
+        con.close()
+    assert [r["feeds_long_failing"] for r in results] == [0, 0, 1]
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE feeds SET next_poll_at = now()::TIMESTAMP + INTERVAL 1 HOUR")  # backing off again
+    con.close()
+    backing_off = monitor_story(story_dir=str(story), db_path=str(db))
+    assert backing_off["feeds_deferred"] == 1 and backing_off["feeds_long_failing"] == 1
+    (failures,) = duckdb.connect(str(db), read_only=True).execute("SELECT consecutive_failures FROM feed_health").fetchone()
+    assert failures == 3
