@@ -56,7 +56,6 @@ import random
 import re
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -68,6 +67,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from loopback import REFUSED, loopback_only  # bench/loopback.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -100,29 +101,6 @@ def prefect_env(home: Path) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
-_REFUSED: list[str] = []
-
-
-def loopback_only() -> None:
-    """Refuse every connection that is not to a loopback address (a guard: nothing should try)."""
-    original, original_ex = socket.socket.connect, socket.socket.connect_ex
-
-    def check(sock: socket.socket, address: object) -> None:
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            host = str(address[0] if isinstance(address, tuple) else address)
-            if host not in ("::1", "localhost") and not host.startswith("127."):
-                _REFUSED.append(host)
-                raise ConnectionRefusedError(f"scale bench: no connections beyond 127.0.0.1 ({host})")
-
-    def connect(self: socket.socket, address: object) -> None:
-        check(self, address)
-        return original(self, address)
-
-    def connect_ex(self: socket.socket, address: object) -> int:
-        check(self, address)
-        return original_ex(self, address)
-
-    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
 
 
 # --- texts ------------------------------------------------------------------------------------------
@@ -635,7 +613,7 @@ def _children(pid: int) -> list[int]:
 def run_pass(story: str, db: str, out: str) -> None:
     """In the subprocess: start Prefect (a trivial flow), run one pass, report memory as JSON."""
     prefect_env(Path(os.environ["PREFECT_HOME"]))
-    loopback_only()
+    loopback_only("scale bench")
     from prefect import flow
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -666,7 +644,7 @@ def run_pass(story: str, db: str, out: str) -> None:
         "result": result, "wall": wall, "startup": startup, "rss_before_mb": rss_before,
         "self_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "children_maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-        "workers_hwm_mb": workers, "server_hwm_mb": server, "refused": _REFUSED,
+        "workers_hwm_mb": workers, "server_hwm_mb": server, "refused": REFUSED,
     }, default=str))
 
 
@@ -714,7 +692,7 @@ def main() -> int:
     notes: list[str] = []
     try:
         prefect_env(tmp / "prefect-home")
-        loopback_only()
+        loopback_only("scale bench")
         if "warm" in parts:
             run_warm(tmp, args.feeds, rows, notes)
         if "dedupe" in parts:
@@ -733,8 +711,8 @@ def main() -> int:
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}, Python {sys.version.split()[0]}")
     print()
     print_table(rows)
-    if _REFUSED:
-        notes.append(f"socket guard refused: {sorted(set(_REFUSED))}")
+    if REFUSED:
+        notes.append(f"socket guard refused: {sorted(set(REFUSED))}")
     for note in notes:
         print(f"- {note}")
     print(f"total {time.monotonic() - started:.0f} s")

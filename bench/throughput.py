@@ -53,7 +53,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -65,6 +64,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from loopback import REFUSED, loopback_only  # bench/loopback.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
@@ -445,29 +446,6 @@ def run_child(argv: list[str], workdir: Path, name: str, timeout: float, env: di
 
 # --- the contenders (each runs in its own process) ---------------------------------------------------
 
-_REFUSED: list[str] = []
-
-
-def loopback_only() -> None:
-    """Refuse every connection that is not to a loopback address (a guard: nothing should try)."""
-    original, original_ex = socket.socket.connect, socket.socket.connect_ex
-
-    def check(sock: socket.socket, address: object) -> None:
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            host = address[0] if isinstance(address, tuple) else str(address)
-            if host not in ("127.0.0.1", "::1", "localhost") and not str(host).startswith("127."):
-                _REFUSED.append(str(host))
-                raise ConnectionRefusedError(f"throughput bench: no connections beyond 127.0.0.1 ({host})")
-
-    def connect(self: socket.socket, address: object) -> None:
-        check(self, address)
-        return original(self, address)
-
-    def connect_ex(self: socket.socket, address: object) -> int:
-        check(self, address)
-        return original_ex(self, address)
-
-    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
 
 
 _PAGES: list[bytes] = []
@@ -588,12 +566,12 @@ RUNNERS = {"bound": contender_bound, "storywatch": contender_storywatch, "naive"
 
 def child_main(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(ROOT))
-    loopback_only()
+    loopback_only("throughput bench")
     workdir = Path(args.workdir)
     site = json.loads((workdir / "site.json").read_text("utf-8"))
     name = args.run_contender
     result = RUNNERS[name.split("-")[0]](args, site, workdir)
-    result["refused"] = sorted(set(_REFUSED))
+    result["refused"] = sorted(set(REFUSED))
     (workdir / f"result-{name}.json").write_text(json.dumps(result), "utf-8")
     return 0
 
