@@ -22,11 +22,16 @@ _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, where the platform has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def workers() -> int:
     """How many extraction processes this process uses (0: extraction runs in the caller)."""
     if multiprocessing.current_process().daemon:
         return 0
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = usable_cores()
     return cores if cores > 1 else 0
 
 

@@ -23,6 +23,11 @@ log = logging.getLogger("storywatch.http")
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
+def media_type(content_type: str) -> str:
+    """`text/html` of `text/html; charset=utf-8` ('' when the server sent none)."""
+    return content_type.split(";")[0].strip().lower()
+
+
 class TransientFetchError(Exception):
     """A failure that may pass on retry: `kind` is "soft" (5xx, 429, timeouts) or "temporary"
     (DNS, refused or reset connections); `retry_after` is the server's Retry-After in seconds."""
@@ -91,8 +96,8 @@ class Fetcher:
                         retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(timezone.utc))
                         raise TransientFetchError(f"HTTP {response.status_code} from {current}", "soft", retry_after)
                     content_type = response.headers.get("content-type", "")
-                    media_type = content_type.split(";")[0].strip().lower()
-                    if media_types and media_type and not media_type.startswith(media_types):
+                    declared = media_type(content_type)
+                    if media_types and declared and not declared.startswith(media_types):
                         return FetchResult(url, str(response.url), response.status_code, content_type=content_type)
                     body, error = self._read_capped(response, deadline)
                     return FetchResult(

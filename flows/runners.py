@@ -5,10 +5,9 @@ and only the flow, in its own process, writes DuckDB."""
 
 from __future__ import annotations
 
-import os
-
 from prefect.task_runners import TaskRunner
 
+from flows.extraction import usable_cores
 from storywatch.errors import ConfigError
 
 CHOICES = "threads | dask | dask://HOST:PORT (or tcp://HOST:PORT) of a running Dask scheduler"
@@ -27,7 +26,6 @@ def task_runner(spec: str) -> TaskRunner | None:
     except ImportError:
         raise ConfigError("--task-runner dask needs prefect-dask: pip install 'storywatch[dask]'") from None
     if spec == "dask":
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        return DaskTaskRunner(cluster_kwargs={"n_workers": cores, "threads_per_worker": 4, "processes": True,
+        return DaskTaskRunner(cluster_kwargs={"n_workers": usable_cores(), "threads_per_worker": 4, "processes": True,
                                               "dashboard_address": None})
     return DaskTaskRunner(address=spec.replace("dask://", "tcp://", 1))

@@ -16,7 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from extractors.article import meta_refresh_target
 from extractors.feeds import parse_feed
 from flows.extraction import extract
-from flows.http import Fetcher, FetchPolicy, TransientFetchError
+from flows.http import Fetcher, FetchPolicy, TransientFetchError, media_type
 from storywatch.models import FeedEntry, FeedPoll, FeedSource, FeedState, PageOutcome
 from storywatch.text import body_hash
 from storywatch.urls import canonicalize, is_aggregator
@@ -124,10 +124,10 @@ def _page_outcome(fetcher: Fetcher, article_id: str, entry: FeedEntry, fetched_a
     if result.blocked:
         return PageOutcome(article_id, entry, fetched_at, result.final_url, None, "", b"",
                            result.error, True, None)
-    media_type = result.content_type.split(";")[0].strip().lower()
-    is_html = media_type.startswith(HTML_TYPES) or not media_type  # servers that send no type are tried
+    declared = media_type(result.content_type)
+    is_html = declared.startswith(HTML_TYPES) or not declared  # servers that send no type are tried
     html = result.body if result.ok and is_html else b""
-    error = result.error or (None if html else f"not an HTML page ({media_type or 'no type'})")
+    error = result.error or (None if html else f"not an HTML page ({declared or 'no type'})")
     if is_aggregator(result.final_url):  # an unresolved news-search link: judge the entry's text
         html, error = b"", f"aggregator page, publisher URL not resolved: {result.final_url}"
     # With no usable page, the feed entry's own text stands in (text_source = "feed").
