@@ -26,8 +26,8 @@ from storywatch.errors import StorywatchError
 from storywatch.feedhealth import LONG_FAILING, health_after
 from storywatch.judge import Judge
 from storywatch.models import FeedPoll, RunCounts
-from storywatch.evolution import Evolution, track, without_headline
-from storywatch.novelty import NoveltyIndex
+from storywatch.evolution import Evolution, to_assess, track, without_headline
+from storywatch.novelty import NoveltyIndex, lookup_features
 from storywatch.passplan import decide, plan_fetches, plan_rechecks
 from storywatch.recheck import parse_tiers
 from storywatch.runreport import run_markdown
@@ -165,15 +165,25 @@ def _poll_feeds(story: Story, wh: Warehouse, policy: FetchPolicy, counts: RunCou
 
 
 def _evolution(story: Story, wh: Warehouse, decisions: list) -> Evolution:
-    """What this pass's articles and edits add, judged against the seeds and all earlier
-    coverage (re-indexed each pass, in the order it was first seen)."""
+    """What this pass's articles and edits add, judged against the seeds and those stored
+    sentences of earlier coverage that could match one of theirs (loaded in the order they were
+    first said), then the versions not yet in the store (a warehouse from before it existed)."""
     index = NoveltyIndex()
     for name, text in story.seeds.items():
         index.add(name, text)
-    for article_id, title, text in wh.said_before(story.slug):
+    prepared = to_assess(decisions)
+    prints = [fp for p in prepared.values() for fp in p.prints]
+    frequency = wh.said_frequency(story.slug, {f for fp in prints for f in fp.features})
+    index.add_said(wh.said_sentences(story.slug, lookup_features(prints, frequency)))
+    start = len(index)
+    backlog = wh.unindexed_versions(story.slug)
+    for article_id, _, title, text in backlog:
         index.add(article_id, without_headline(title, text))
     previous = wh.latest_texts([d.article_id for d in decisions if d.version and d.version > 1])
-    return track(decisions, index, previous)
+    evolution = track(decisions, index, previous, prepared)
+    evolution.indexed[:0] = [(article_id, version) for article_id, version, _, _ in backlog]
+    evolution.said = index.said_since(start)
+    return evolution
 
 
 def _deliver_alerts(wh: Warehouse, story: Story, channels: list, counts: RunCounts) -> None:

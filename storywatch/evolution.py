@@ -1,6 +1,7 @@
 """How the story changes in one pass: what each new article or edit adds (its developments and
 their facts), each article's novelty, and readable diffs of edits. Pure; the index of what has
-been said is built by the flow from the seeds and earlier coverage, in first-seen order."""
+been said is built by the flow from the seeds and the stored sentences of earlier coverage that
+could match this pass's (`to_assess` gives the texts whose features it looks up)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 
 from storywatch.facts import Fact, extract_facts
 from storywatch.models import Decision, Verdict
-from storywatch.novelty import NoveltyIndex
+from storywatch.novelty import NoveltyIndex, Prepared, SaidSentence
 from storywatch.versions import VersionDiff, diff_versions
 
 
@@ -30,6 +31,8 @@ class Evolution:
     developments: list[Development] = field(default_factory=list)
     novelty: dict[str, float] = field(default_factory=dict)  # article_id -> share of novel words
     diffs: dict[tuple[str, int], VersionDiff] = field(default_factory=dict)  # (article_id, version) -> diff
+    indexed: list[tuple[str, int]] = field(default_factory=list)  # (article_id, version) made part of "said"
+    said: list[SaidSentence] = field(default_factory=list)  # sentences new to the story's store, in order
 
 
 def without_headline(title: str, text: str) -> str:
@@ -39,11 +42,19 @@ def without_headline(title: str, text: str) -> str:
     return rest if title and first.strip() == title.strip() else text
 
 
-def track(decisions: list[Decision], index: NoveltyIndex, previous: Mapping[str, tuple[str, str]]) -> Evolution:
+def to_assess(decisions: list[Decision]) -> dict[tuple[str, int], Prepared]:
+    """(article_id, version) -> the prepared body of each new article or edit `track` assesses."""
+    return {(d.article_id, d.version): Prepared.of(without_headline(d.page.article.title, d.page.article.text))
+            for d in decisions
+            if d.page.article is not None and d.version is not None and d.judgment.verdict is Verdict.NEW}
+
+
+def track(decisions: list[Decision], index: NoveltyIndex, previous: Mapping[str, tuple[str, str]],
+          prepared: Mapping[tuple[str, int], Prepared]) -> Evolution:
     """Walk the pass's decisions in order (they come in publication order). New articles and
-    edits of on-story articles are assessed against everything said so far and then added to it;
-    a syndicated copy or seed copy adds nothing. `previous` maps an updated article's ID to the
-    (title, text) of its version before this pass."""
+    edits of on-story articles (`prepared`, from `to_assess`) are assessed against everything
+    said so far and then added to it; a syndicated copy or seed copy adds nothing. `previous`
+    maps an updated article's ID to the (title, text) of its version before this pass."""
     out = Evolution()
     for d in decisions:
         art, verdict = d.page.article, d.judgment.verdict
@@ -59,7 +70,7 @@ def track(decisions: list[Decision], index: NoveltyIndex, previous: Mapping[str,
             old_title, old_text = previous[d.article_id]
             out.diffs[(d.article_id, d.version)] = diff_versions(without_headline(old_title, old_text), body,
                                                                  old_title, art.title)
-        assessed = index.assess(body)
+        assessed = index.assess(prepared[(d.article_id, d.version)])
         if d.version == 1:
             out.novelty[d.article_id] = assessed.score
         for number, sentence in enumerate(assessed.sentences):
@@ -67,4 +78,5 @@ def track(decisions: list[Decision], index: NoveltyIndex, previous: Mapping[str,
                 facts = tuple(extract_facts(sentence.text))
                 out.developments.append(Development(d.article_id, d.version, number, sentence.text, art.outlet, facts))
         index.add(d.article_id, assessed)
+        out.indexed.append((d.article_id, d.version))
     return out

@@ -50,18 +50,25 @@ Measured with 50,000 indexed sentences (synthetic sentences built from the demo'
 sentences with half their words replaced by English words drawn by frequency, so story words and
 word pairs recur as they do in real coverage), on a shared 2-core machine under load: judging
 real article text costs about 0.3-0.5 ms a sentence (splitting, fingerprint and search), adding
-about 0.2 ms a sentence, and the index takes about 130 MB. It lives in memory (features are
-hashed with Python's per-process `hash`): rebuild it from the stored texts on each pass rather
-than persisting it.
+about 0.2 ms a sentence, and the index takes about 130 MB.
+
+**Persistence.** Features are hashed to stable 64-bit integers (BLAKE2b), so fingerprints can be
+stored (the warehouse keeps every said sentence with its features) and a pass loads only what it
+needs: the sentences that hold one of the rarest features (`lookup_features`) of a sentence it
+will assess, added with `add_said` in the order they were first said. By the same argument as
+above that sub-index gives the same verdicts and credits as the whole story's index would.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from array import array
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from storywatch.facts import numeric_keys
 from storywatch.sentences import MIN_WORDS, Sentence, split_sentences
@@ -101,6 +108,12 @@ def _norm(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=1 << 20)
+def feature_hash(feature: str) -> int:
+    """A feature as a signed 64-bit integer, the same in every process (unlike `hash`)."""
+    return int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "little", signed=True)
+
+
 def features(sentence: str) -> frozenset[str]:
     """Content-word stems plus adjacent word pairs: what near-matching compares."""
     tokens = words(sentence)
@@ -119,7 +132,30 @@ class Fingerprint:
 
     @classmethod
     def of(cls, sentence: str) -> Fingerprint:
-        return cls(frozenset(hash(f) for f in features(sentence)), numeric_keys(sentence))
+        return cls(frozenset(map(feature_hash, features(sentence))), numeric_keys(sentence))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An article's text split into kept sentences, each with its fingerprint: computed once
+    for both the feature lookup and `assess`."""
+
+    sentences: tuple[Sentence, ...]
+    prints: tuple[Fingerprint, ...]
+
+    @classmethod
+    def of(cls, text: str, min_words: int = MIN_WORDS) -> Prepared:
+        sentences = tuple(split_sentences(text, min_words))
+        return cls(sentences, tuple(Fingerprint.of(s.text) for s in sentences))
+
+
+@dataclass(frozen=True)
+class SaidSentence:
+    """One indexed sentence as the warehouse keeps it: who said it first, and its fingerprint."""
+
+    key: str
+    text: str
+    fingerprint: Fingerprint
 
 
 @dataclass(frozen=True)
@@ -188,6 +224,7 @@ class NoveltyIndex:
         # once, each sentence keeps a tuple of feature numbers, each feature an array of the
         # sentence ids that have it, in the order they were added.
         self._feature_id: dict[int, int] = {}
+        self._hashes: list[int] = []  # feature number -> its hash
         self._postings: list[array[int]] = []
         self._sentences: list[tuple[int, ...]] = []
         self._numbers: dict[int, frozenset[str]] = {}  # only sentences that have figures
@@ -208,10 +245,10 @@ class NoveltyIndex:
         """Keys in the order they were first added."""
         return list(self._keys)
 
-    def assess(self, text: str) -> ArticleNovelty:
+    def assess(self, text: str | Prepared) -> ArticleNovelty:
         """Judge an article's text against everything added so far. Does not change the index."""
-        sentences = split_sentences(text, self.min_words)
-        prints = tuple(Fingerprint.of(s.text) for s in sentences)
+        prepared = text if isinstance(text, Prepared) else Prepared.of(text, self.min_words)
+        sentences, prints = prepared.sentences, prepared.prints
         verdicts: list[SentenceNovelty] = []
         for i, (sentence, fp) in enumerate(zip(sentences, prints)):
             n_words = len(words(sentence.text))
@@ -240,6 +277,21 @@ class NoveltyIndex:
             pairs = list(zip((s.text for s in article.sentences), article._prints))
         else:
             pairs = [(s.text, Fingerprint.of(s.text)) for s in split_sentences(article, self.min_words)]
+        return self._add_pairs(key, pairs)
+
+    def add_said(self, said: Iterable[SaidSentence]) -> int:
+        """Add sentences as stored (in the order they were first said); returns how many were new."""
+        return sum(self._add_pairs(s.key, [(s.text, s.fingerprint)]) for s in said)
+
+    def said_since(self, start: int) -> list[SaidSentence]:
+        """The sentences indexed from position `start` on (`len(index)` before they were added),
+        in order: what a pass adds to the warehouse's store of said sentences."""
+        return [SaidSentence(self._keys[self._owner[sid]], self._texts[sid],
+                             Fingerprint(frozenset(self._hashes[f] for f in self._sentences[sid]),
+                                         self._numbers.get(sid, _NO_NUMBERS)))
+                for sid in range(start, len(self._sentences))]
+
+    def _add_pairs(self, key: str, pairs: list[tuple[str, Fingerprint]]) -> int:
         if key not in self._key_number:
             self._key_number[key] = len(self._keys)
             self._keys.append(key)
@@ -257,6 +309,7 @@ class NoveltyIndex:
                 if fid is None:
                     fid = self._feature_id[f] = len(self._postings)
                     self._postings.append(array("i"))
+                    self._hashes.append(f)
                 self._postings[fid].append(sid)
                 ids.append(fid)
             self._sentences.append(tuple(ids))
@@ -268,7 +321,7 @@ class NoveltyIndex:
         return added
 
     def _needed(self, n: int) -> int:
-        return max(1, math.ceil(round(self.threshold * n, 9)))
+        return _needed(n, self.threshold)
 
     def _repeats(self, fp: Fingerprint, earlier: Fingerprint) -> bool:
         n = len(fp.features)
@@ -311,3 +364,25 @@ class NoveltyIndex:
 
 
 _NO_NUMBERS: frozenset[str] = frozenset()
+
+
+def _needed(n: int, threshold: float) -> int:
+    """Features of an n-feature sentence an earlier one must hold to near-match it."""
+    return max(1, math.ceil(round(threshold * n, 9)))
+
+
+def lookup_features(prints: Iterable[Fingerprint], frequency: Mapping[int, int],
+                    threshold: float = MATCH_THRESHOLD) -> set[int]:
+    """The features to look up in a store of said sentences so that every sentence that could
+    near-match one of `prints` is found: per sentence its ``n - needed + 1`` rarest features by
+    `frequency` (how many stored sentences hold each; absent = none), leaving out those no stored
+    sentence holds."""
+    out: set[int] = set()
+    for fp in prints:
+        n = len(fp.features)
+        if not n:
+            continue
+        needed = _needed(n, threshold)
+        rarest = sorted(fp.features, key=lambda f: frequency.get(f, 0))[: n - needed + 1]
+        out.update(f for f in rarest if frequency.get(f, 0))
+    return out

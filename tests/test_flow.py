@@ -21,7 +21,8 @@ from storywatch.sentences import split_sentences
 from storywatch.story import load_story
 from tests.conftest import SEED_STORY, make_story
 
-TABLES = ("feeds", "entries", "articles", "page_versions", "verdicts", "novel_sentences", "sentence_facts", "version_diffs")
+TABLES = ("feeds", "entries", "articles", "page_versions", "verdicts", "novel_sentences", "sentence_facts", "version_diffs",
+          "said_sentences", "said_versions")
 
 
 def _snapshot(db) -> dict:
@@ -44,17 +45,11 @@ def site_run(prefect_harness, tmp_path_factory):
     server.start()
     base = f"http://127.0.0.1:{server.port}"
     site = DemoSite(load_story(SEED_STORY).seeds, base)
-
-    def handler(request):
-        target = request.full_path if request.query_string else request.path
-        status, headers, body = site.respond(target, request.headers.get("If-None-Match"))
-        return Response(body, status=status, headers=headers)
-
     server.expect_request("/refused.xml").respond_with_data(
         render_rss("Refused", base, [("Internal link", f"http://localhost:{server.port}/gadget-hub/x", "", site.pages[0].published)]),
         content_type="application/rss+xml",
     )
-    server.expect_request(re.compile(".*")).respond_with_handler(handler)  # after /refused.xml
+    server.expect_request(re.compile(".*")).respond_with_handler(lambda r: Response(*_answer(site, r)))  # after /refused.xml
     tmp = tmp_path_factory.mktemp("flow")
     feeds = site.feed_urls() + [f"{base}/refused.xml"]
     story = make_story(tmp, feeds, 'allow_hosts = ["127.0.0.1"]\n')
@@ -271,3 +266,50 @@ def test_report_renders_from_the_warehouse(site_run, tmp_path):
     assert narrow.exit_code == 0 and "2026-11-19" not in narrow.output.split("first reports")[0]
     bad = CliRunner().invoke(app, ["report", "--story", str(site_run["story"]), "--db", str(site_run["db"]), "--since", "soon"])
     assert bad.exit_code == 2 and "expected a date as YYYY-MM-DD" in bad.output
+
+
+def test_said_store_is_kept_and_a_file_from_before_it_is_filled_in(site_run, tmp_path):
+    """Each pass stores the sentences it made part of the story (once: pass 3 added none, see
+    test_rerun_adds_nothing). A file whose store is empty (as one from before migration 006 is)
+    gets it filled from the stored texts by its next pass, which then agrees with the first
+    file on every view."""
+    import shutil
+
+    from tests.conftest import comparable_views
+
+    db = site_run["db"]
+    said = _query(db, "SELECT count(*), count(DISTINCT article_id), max(sid) + 1 FROM said_sentences")[0]
+    indexed = _query(db, "SELECT count(*) FROM said_versions")[0][0]
+    new_versions = _query(db, "SELECT count(*) FROM page_versions JOIN verdicts USING (article_id) "
+                              "WHERE verdict = 'new'")[0][0]
+    assert said[0] == said[2] > 100 and said[1] >= 4  # sids dense from 0
+    assert indexed == new_versions  # every version of new coverage, the edit included
+
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        site = DemoSite(load_story(SEED_STORY).seeds, base)
+        server.expect_request(re.compile(".*")).respond_with_handler(
+            lambda r: Response(*_answer(site, r)))
+        story = make_story(tmp_path, site.feed_urls(), 'allow_hosts = ["127.0.0.1"]\n')
+        kept, emptied = tmp_path / "kept.duckdb", tmp_path / "emptied.duckdb"
+        monitor_story(story_dir=str(story), db_path=str(kept))
+        shutil.copy(kept, emptied)
+        con = duckdb.connect(str(emptied))
+        con.execute("DELETE FROM said_sentences; DELETE FROM said_versions")
+        con.close()
+        site.set_phase(2)
+        for path in (kept, emptied):
+            monitor_story(story_dir=str(story), db_path=str(path))
+    finally:
+        server.stop()
+    assert comparable_views(kept) == comparable_views(emptied)
+    rows = "SELECT article_id, sentence FROM said_sentences ORDER BY 1, 2"
+    assert _query(emptied, rows) == _query(kept, rows) and len(_query(kept, rows)) == said[0]
+
+
+def _answer(site: DemoSite, request) -> tuple[bytes, int, dict]:
+    target = request.full_path if request.query_string else request.path
+    status, headers, body = site.respond(target, request.headers.get("If-None-Match"))
+    return body, status, headers

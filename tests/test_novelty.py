@@ -217,3 +217,57 @@ def test_index_search_equals_brute_force_over_the_demo_story():
         assert judged.source == expected, sentence
         found += expected is not None
     assert found > 300
+
+
+def test_sub_index_of_looked_up_sentences_judges_as_the_whole_index():
+    """What a pass does with the stored sentences: load only those holding one of the rarest
+    features of the sentences it assesses (`lookup_features`), then judge. Same verdicts, sources,
+    matched sentences and scores as the index of everything, on the demo's pass-2 pages, its
+    syndicated and seed copies and reworded copies of every stored sentence."""
+    import random
+    from collections import Counter
+
+    from storywatch.novelty import Prepared, lookup_features
+
+    whole, pass1, pass2 = _demo_index()
+    seeds = {p.name: p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt"))}
+    stored = whole.said_since(0)  # what the warehouse would hold (seeds included, as earliest)
+    assert len(stored) == len(whole) > 200
+    frequency = Counter(f for s in stored for f in s.fingerprint.features)
+
+    rng = random.Random(9)
+    texts = ["\n".join(p.paragraphs) for p in pass2.values() if p.phase == 2 or p.slug == EDITED_SLUG]
+    texts += ["\n".join(p.paragraphs) for p in pass1.values() if p.label in ("syndicated", "seed_copy")]
+    for s in stored[::3]:
+        tokens = s.text.split()
+        tokens[rng.randrange(len(tokens))] = rng.choice(["models", "Meta", "open", "weights"])
+        texts.append(" ".join(tokens))
+    prepared = [Prepared.of(t) for t in texts]
+    wanted = lookup_features([fp for p in prepared for fp in p.prints], frequency)
+    sub = NoveltyIndex()
+    assert sub.add_said(s for s in stored if s.fingerprint.features & wanted) == len(sub)
+    assert 0 < len(sub) < len(whole)  # a part of the story, not all of it
+    for p in prepared:
+        assert sub.assess(p) == whole.assess(p)
+    assert sum(whole.assess(p).score < 1.0 for p in prepared) > len(prepared) // 2  # most did match
+    assert seeds  # the seeds were part of what was stored
+
+
+def test_said_since_round_trips_fingerprints_and_feature_hashes_are_stable():
+    import subprocess
+    import sys
+
+    from storywatch.novelty import Fingerprint, feature_hash
+
+    idx = NoveltyIndex()
+    idx.add("seed:002", SEED)
+    start = len(idx)
+    idx.add("techwire/scoop", SCOOP)
+    said = idx.said_since(start)
+    assert [s.key for s in said] == ["techwire/scoop"] * 3
+    assert [s.fingerprint for s in said] == [Fingerprint.of(s.text) for s in said]
+    idx.add("gadget-hub/copy", SCOOP)  # word for word: nothing new to store
+    assert idx.said_since(start) == said
+    out = subprocess.run([sys.executable, "-c", "from storywatch.novelty import feature_hash as h; print(h('open weights'))"],
+                         capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": "123"}, cwd=str(SEEDS.parents[1]))
+    assert int(out.stdout) == feature_hash("open weights")  # the same in another process

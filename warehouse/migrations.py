@@ -204,12 +204,40 @@ def _m005_articles_entry_fields(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
+def _m006_said_sentences(con: duckdb.DuckDBPyConnection) -> None:
+    # What the story has said, kept instead of re-derived from every stored text on each pass:
+    # one row per sentence added to the novelty index (storywatch/novelty.py), in the order it was
+    # first said, with its stable feature hashes. A pass looks up only the sentences sharing a
+    # rare feature with its own. Files from before this are filled by the next pass (the
+    # versions missing from said_versions), so no Python runs inside the migration.
+    con.execute(
+        """
+        CREATE TABLE said_sentences (
+            story VARCHAR NOT NULL,
+            sid BIGINT NOT NULL,                  -- order first said, within the story
+            article_id VARCHAR NOT NULL,          -- who said it first (gets the credit)
+            sentence VARCHAR NOT NULL,
+            features BIGINT[] NOT NULL,           -- novelty.feature_hash of each feature
+            numbers VARCHAR[] NOT NULL,           -- its figures (facts.numeric_keys)
+            PRIMARY KEY (story, sid)
+        );
+        CREATE TABLE said_versions (              -- article versions already in said_sentences
+            story VARCHAR NOT NULL,
+            article_id VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (story, article_id, version)
+        );
+        """
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("001_initial", _m001_initial),
     ("002_alert_outbox", _m002_alert_outbox),
     ("003_feed_health", _m003_feed_health),
     ("004_story_evolution", _m004_story_evolution),
     ("005_articles_entry_fields", _m005_articles_entry_fields),
+    ("006_said_sentences", _m006_said_sentences),
 ]
 
 

@@ -17,6 +17,7 @@ from storywatch.alerts import Alert, Pending, StoryContext, next_attempt
 from storywatch.errors import WarehouseError
 from storywatch.evolution import Evolution
 from storywatch.models import Decision, EntrySeen, FeedPoll, FeedState, Known, RunCounts, Verdict
+from storywatch.novelty import Fingerprint, SaidSentence
 from storywatch.urls import outlet_of
 from warehouse.migrations import migrate
 from warehouse.views import ensure_views
@@ -175,13 +176,45 @@ class Warehouse:
         ).fetchall()
         return [CoverageRow(*r) for r in rows]
 
-    def said_before(self, story: str) -> list[tuple[str, str, str]]:
-        """(article_id, title, text) of every version of `new` coverage, in the order it was fetched:
-        what the story's novelty index holds after the seeds."""
+    def said_frequency(self, story: str, features: set[int]) -> dict[int, int]:
+        """feature -> how many of the story's stored said sentences hold it (only those held)."""
+        if not features:
+            return {}
+        rows = self.con.execute(
+            """
+            SELECT f, count(*) FROM (SELECT unnest(features) AS f FROM said_sentences WHERE story = $story)
+            WHERE f IN (SELECT unnest($features::BIGINT[])) GROUP BY f
+            """,
+            {"story": story, "features": list(features)},
+        ).fetchall()
+        return dict(rows)
+
+    def said_sentences(self, story: str, features: set[int]) -> list[SaidSentence]:
+        """The story's stored said sentences holding any of `features`, in the order first said."""
+        if not features:
+            return []
+        rows = self.con.execute(
+            """
+            SELECT article_id, sentence, features, numbers FROM said_sentences
+            WHERE story = $story AND sid IN (
+                SELECT sid FROM (SELECT sid, unnest(features) AS f FROM said_sentences WHERE story = $story)
+                WHERE f IN (SELECT unnest($features::BIGINT[])))
+            ORDER BY sid
+            """,
+            {"story": story, "features": list(features)},
+        ).fetchall()
+        return [SaidSentence(r[0], r[1], Fingerprint(frozenset(r[2]), frozenset(r[3]))) for r in rows]
+
+    def unindexed_versions(self, story: str) -> list[tuple[str, int, str, str]]:
+        """(article_id, version, title, text) of versions of `new` coverage not yet in the said
+        store, in the order they were fetched: all of them in a file from before the store."""
         return self.con.execute(
             """
-            SELECT p.article_id, coalesce(p.title, ''), p.text FROM page_versions p JOIN verdicts v USING (article_id)
+            SELECT p.article_id, p.version, coalesce(p.title, ''), p.text
+            FROM page_versions p JOIN verdicts v USING (article_id)
             WHERE v.story = ? AND v.verdict = 'new' AND p.text IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM said_versions s
+                              WHERE s.story = v.story AND s.article_id = p.article_id AND s.version = p.version)
             ORDER BY p.fetched_at, p.article_id, p.version
             """,
             [story],
@@ -283,6 +316,13 @@ class Warehouse:
         _insert(self.con, "INSERT INTO version_diffs", diffs, "ON CONFLICT DO NOTHING")
         _update(self.con, "verdicts", "novelty = u.v1", ("story", "article_id"),
                 [[story, aid, score] for aid, score in evo.novelty.items()])
+        first = self.con.execute("SELECT coalesce(max(sid), -1) + 1 FROM said_sentences WHERE story = ?",
+                                 [story]).fetchone()[0]
+        _insert(self.con, "INSERT INTO said_sentences",
+                [[story, first + i, s.key, s.text, sorted(s.fingerprint.features), sorted(s.fingerprint.numbers)]
+                 for i, s in enumerate(evo.said)])
+        _insert(self.con, "INSERT INTO said_versions", [[story, aid, version] for aid, version in evo.indexed],
+                "ON CONFLICT DO NOTHING")
 
     def _queue_alerts(self, run_id: str, story: str, outbox, created_at: datetime) -> None:
         rows = [[story, a.key, channel, a.rule, a.title, a.body, run_id, utc_naive(created_at), utc_naive(created_at)]
