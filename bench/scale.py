@@ -500,6 +500,7 @@ def build_warehouse(db: Path, slug: str, n: int, rng: random.Random, vocab: list
                    NULL, NULL, 1, CASE WHEN on_story THEN 0.5 END
             FROM hist
             """, {"slug": slug})
+        fill_said_store(con, slug, on_pool)
         con.execute(
             """
             INSERT INTO entries (story, feed_url, guid, link, article_id, title, published_at, fingerprint,
@@ -512,6 +513,24 @@ def build_warehouse(db: Path, slug: str, n: int, rng: random.Random, vocab: list
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
     return time.monotonic() - t
+
+
+def fill_said_store(con, slug: str, on_pool: list[str]) -> None:  # noqa: ANN001 - a DuckDB connection
+    """What passes would have stored of the on-story history (said_sentences, said_versions):
+    every sentence of every article in first-seen order, as if no two articles shared one (more
+    than the store keeps: it skips a sentence already stored word for word)."""
+    from storywatch.novelty import Prepared
+
+    prepared = [Prepared.of(p) for p in on_pool]
+    picks = con.execute("SELECT i, list_transform(range(8), lambda k: (hash(i * 8 + k) % $m)::INT) "
+                        "FROM hist WHERE on_story ORDER BY i", {"m": len(on_pool)}).fetchall()
+    rows = [(f"hist-{i}", s.text, sorted(fp.features), sorted(fp.numbers))
+            for i, pool in picks for k in pool for s, fp in zip(prepared[k].sentences, prepared[k].prints)]
+    con.execute("INSERT INTO said_sentences SELECT $slug, unnest(range($n)), unnest($a), unnest($t), unnest($f), "
+                "unnest($x::VARCHAR[][])",
+                {"slug": slug, "n": len(rows), "a": [r[0] for r in rows], "t": [r[1] for r in rows],
+                 "f": [r[2] for r in rows], "x": [r[3] for r in rows]})
+    con.execute("INSERT INTO said_versions SELECT $slug, 'hist-' || i, 1 FROM hist WHERE on_story", {"slug": slug})
 
 
 def run_rss(tmp: Path, pages: int, history: int, rows: list, notes: list[str]) -> None:

@@ -21,17 +21,18 @@ from flows.alerts import deliver
 from flows.http import FetchPolicy
 from flows.tasks import Retries, fetch_pages, poll_feeds
 from storywatch.alerts import plan_messages, raise_alerts, resolve_channels
-from storywatch.dedupe import Signature
+from storywatch.dedupe import Signature, bucket_keys
 from storywatch.errors import StorywatchError
 from storywatch.feedhealth import LONG_FAILING, health_after
 from storywatch.judge import Judge
-from storywatch.models import FeedPoll, RunCounts
+from storywatch.models import FeedPoll, RunCounts, Verdict
 from storywatch.evolution import Evolution, to_assess, track, without_headline
 from storywatch.novelty import NoveltyIndex, lookup_features
 from storywatch.passplan import decide, plan_fetches, plan_rechecks
 from storywatch.recheck import parse_tiers
 from storywatch.runreport import run_markdown
 from storywatch.story import Story, load_story
+from storywatch.urls import article_id
 from warehouse.store import Warehouse
 
 DEFAULT_DB = "storywatch-data/storywatch.duckdb"
@@ -102,12 +103,13 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     pages = [page for future in page_futures for page in future.result()]
     get_run_logger().info("fetched %d pages", len(pages))
 
-    decisions, redirected, evolution = [], {}, Evolution()
+    decisions, redirected, evolution, buckets = [], {}, Evolution(), {}
     if pages:  # the copy and novelty indexes are built only when there is something to judge
         judge = Judge.for_story(story.seeds, story.config.thresholds.relevance)
-        for row in wh.coverage_rows(story.slug):
-            judge.remember(row.article_id, row.content_hash, Signature.from_bytes(row.minhash, row.shingles))
+        buckets = _copy_index(judge, wh, story.slug, pages)
         decisions, redirected = decide(pages, judge, known_articles, counts)
+        buckets |= {d.article_id: bucket_keys(Signature.from_bytes(d.signature, d.shingles)) for d in decisions
+                    if d.version and d.judgment.verdict in (Verdict.NEW, Verdict.SYNDICATED)}
         evolution = _evolution(story, wh, decisions)
     counts.developments = len(evolution.developments)
 
@@ -121,7 +123,7 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     checked = [(redirected.get(p.article_id, p.article_id), p.fetched_at) for p in pages if p.article]
     polled = [replace(p, unfinished=p.source.url in plan.unfinished) for p in polls if not p.deferred]
     wh.save_pass(run_id, story.slug, polled, health, sightings, decisions, counts,
-                 datetime.now(timezone.utc), outbox, evolution, checked)
+                 datetime.now(timezone.utc), outbox, evolution, checked, buckets)
     _deliver_alerts(wh, story, channels, counts)
     wh.update_run_counts(run_id, counts, datetime.now(timezone.utc))
     create_markdown_artifact(run_markdown(story.config.title, counts, decisions,
@@ -164,6 +166,27 @@ def _poll_feeds(story: Story, wh: Warehouse, policy: FetchPolicy, counts: RunCou
     return polls, health
 
 
+def _copy_index(judge: Judge, wh: Warehouse, slug: str, pages: list) -> dict[str, list[int]]:
+    """Give `judge` the earlier coverage this pass's texts could be copies of (sharing an LSH
+    bucket or a content hash), the pass's own articles if stored before, and coverage stored
+    without buckets; returns the buckets to store for the last."""
+    buckets, hashes, ids = set(), set(), set()
+    for page in pages:
+        ids.add(page.article_id)
+        if page.article is not None:
+            text_hash, sig = judge.signature(page.article.text)
+            hashes.add(text_hash)
+            buckets.update(bucket_keys(sig))
+            ids.add(article_id(page.article.canonical_url))
+    missing = {}
+    for row in wh.coverage_rows(slug, buckets, hashes, ids):
+        sig = Signature.from_bytes(row.minhash, row.shingles)
+        judge.remember(row.article_id, row.content_hash, sig)
+        if not row.bucketed:
+            missing[row.article_id] = bucket_keys(sig)
+    return missing
+
+
 def _evolution(story: Story, wh: Warehouse, decisions: list) -> Evolution:
     """What this pass's articles and edits add, judged against the seeds and those stored
     sentences of earlier coverage that could match one of theirs (loaded in the order they were
@@ -177,11 +200,11 @@ def _evolution(story: Story, wh: Warehouse, decisions: list) -> Evolution:
     index.add_said(wh.said_sentences(story.slug, lookup_features(prints, frequency)))
     start = len(index)
     backlog = wh.unindexed_versions(story.slug)
-    for article_id, _, title, text in backlog:
-        index.add(article_id, without_headline(title, text))
+    for aid, _, title, text in backlog:
+        index.add(aid, without_headline(title, text))
     previous = wh.latest_texts([d.article_id for d in decisions if d.version and d.version > 1])
     evolution = track(decisions, index, previous, prepared)
-    evolution.indexed[:0] = [(article_id, version) for article_id, version, _, _ in backlog]
+    evolution.indexed[:0] = [(aid, version) for aid, version, _, _ in backlog]
     evolution.said = index.said_since(start)
     return evolution
 

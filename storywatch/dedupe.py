@@ -6,10 +6,15 @@ estimated Jaccard >= 0.6, or when the smaller one is >= 70% contained in the lar
 Jaccard >= 0.25 and at least 30 shingles. The containment arm catches truncated copies and
 copies with paragraphs added or cut; the Jaccard floor keeps a short quote inside a long
 round-up from counting as a copy. LSH candidates are drawn at Jaccard 0.2, below the rule.
+
+The warehouse keeps each on-story article's LSH buckets (`bucket_keys`: the same bands datasketch's
+index uses, as stable 64-bit keys), so a pass loads only the earlier coverage sharing a bucket
+with one of its own texts instead of indexing the story's whole history.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +31,10 @@ CONTAINMENT_COPY = 0.7
 JACCARD_FLOOR = 0.25
 MIN_SHINGLES = 30
 LSH_THRESHOLD = 0.2
+# The permutations depend only on (NUM_PERM, SEED, SCHEME): drawn once and shared, since drawing
+# them is most of the cost of making a MinHash (0.5 ms each, per signature and per index insert).
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+_BANDS = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM).hashranges  # (start, end) of each band
 
 
 @dataclass(frozen=True)
@@ -43,7 +52,19 @@ class Signature:
         return cls(np.frombuffer(data, dtype=np.uint32).copy(), size)
 
     def minhash(self) -> MinHash:
-        return MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=self.hashvalues, scheme=SCHEME)
+        return MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=self.hashvalues, permutations=_PERMUTATIONS,
+                       scheme=SCHEME)
+
+
+def bucket_keys(sig: Signature) -> list[int]:
+    """The LSH buckets `sig` falls in, one per band, each as a signed 64-bit key (BLAKE2b of the
+    band's number and values): two signatures share a key exactly when they share that band."""
+    if not sig.size:
+        return []
+    values = sig.hashvalues.astype(np.uint32)
+    return [int.from_bytes(hashlib.blake2b(band.to_bytes(2, "little") + values[start:end].tobytes(),
+                                           digest_size=8).digest(), "little", signed=True)
+            for band, (start, end) in enumerate(_BANDS)]
 
 
 def shingles(text: str) -> set[str]:
@@ -55,7 +76,7 @@ def shingles(text: str) -> set[str]:
 
 def signature(text: str) -> Signature:
     grams = shingles(text)
-    mh = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    mh = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=_PERMUTATIONS, scheme=SCHEME)
     mh.update_batch([g.encode("utf-8") for g in grams])
     return Signature(mh.hashvalues.copy(), len(grams))
 

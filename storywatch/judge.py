@@ -24,6 +24,7 @@ class Judge:
     coverage: CopyIndex = field(default_factory=CopyIndex)
     seed_hashes: dict[str, str] = field(default_factory=dict)
     coverage_hashes: dict[str, str] = field(default_factory=dict)
+    _signatures: dict[str, Signature] = field(default_factory=dict)  # text hash -> signature, this pass
 
     @classmethod
     def for_story(cls, seeds: dict[str, str], threshold: float) -> Judge:
@@ -39,10 +40,17 @@ class Judge:
         self.coverage_hashes.setdefault(text_hash, article_id)
         self.coverage.add(article_id, sig)
 
+    def signature(self, text: str) -> tuple[str, Signature]:
+        """The text's hash and signature, computed once however often it is asked for (the flow
+        asks first, to look up earlier coverage sharing a bucket, then `judge` does)."""
+        text_hash = content_hash(text)
+        if text_hash not in self._signatures:
+            self._signatures[text_hash] = signature(text)
+        return text_hash, self._signatures[text_hash]
+
     def judge(self, article_id: str, text: str) -> tuple[Judgment, str, Signature]:
         """Judge one article's text; returns the judgment with the text's hash and signature."""
-        text_hash = content_hash(text)
-        sig = signature(text)
+        text_hash, sig = self.signature(text)
         relevance = self.profile.score(text)
         if not text.strip():
             return Judgment(Verdict.NO_TEXT, 0.0, "no article text on page or in feed"), text_hash, sig

@@ -204,12 +204,14 @@ def _m005_articles_entry_fields(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def _m006_said_sentences(con: duckdb.DuckDBPyConnection) -> None:
-    # What the story has said, kept instead of re-derived from every stored text on each pass:
-    # one row per sentence added to the novelty index (storywatch/novelty.py), in the order it was
-    # first said, with its stable feature hashes. A pass looks up only the sentences sharing a
-    # rare feature with its own. Files from before this are filled by the next pass (the
-    # versions missing from said_versions), so no Python runs inside the migration.
+def _m006_stored_indexes(con: duckdb.DuckDBPyConnection) -> None:
+    # The copy and novelty indexes, kept instead of rebuilt from the whole history on each pass,
+    # so a pass reads only what could match its own texts:
+    # - copy_buckets: each on-story article's LSH buckets (storywatch/dedupe.py bucket_keys);
+    # - said_sentences: one row per sentence added to the novelty index (storywatch/novelty.py),
+    #   in the order it was first said, with its stable feature hashes.
+    # Files from before this are filled by their next pass (articles with no bucket, versions
+    # missing from said_versions), so no Python runs inside the migration.
     con.execute(
         """
         CREATE TABLE said_sentences (
@@ -220,6 +222,11 @@ def _m006_said_sentences(con: duckdb.DuckDBPyConnection) -> None:
             features BIGINT[] NOT NULL,           -- novelty.feature_hash of each feature
             numbers VARCHAR[] NOT NULL,           -- its figures (facts.numeric_keys)
             PRIMARY KEY (story, sid)
+        );
+        CREATE TABLE copy_buckets (
+            story VARCHAR NOT NULL,
+            article_id VARCHAR NOT NULL,          -- on-story coverage, its latest version
+            bucket BIGINT NOT NULL                -- one per LSH band
         );
         CREATE TABLE said_versions (              -- article versions already in said_sentences
             story VARCHAR NOT NULL,
@@ -237,7 +244,7 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("003_feed_health", _m003_feed_health),
     ("004_story_evolution", _m004_story_evolution),
     ("005_articles_entry_fields", _m005_articles_entry_fields),
-    ("006_said_sentences", _m006_said_sentences),
+    ("006_stored_indexes", _m006_stored_indexes),
 ]
 
 

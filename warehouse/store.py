@@ -7,6 +7,7 @@ midway leaves the file as it was and the next pass redoes the work. Every write 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -67,6 +68,7 @@ class CoverageRow:
     content_hash: str
     minhash: bytes
     shingles: int
+    bucketed: bool  # its copy_buckets are stored (false in a file from before they were)
 
 
 class _Locked(Exception):
@@ -158,21 +160,33 @@ class Warehouse:
         ).fetchall()
         return {r[0]: Known(r[1], r[2], r[3], r[4]) for r in rows}
 
-    def coverage_rows(self, story: str) -> list[CoverageRow]:
-        """On-story articles (not seed copies) in the order they were first judged, for the copy
-        index: by the pass of their first version, then as `passplan.decide` took them (publication
-        time, else fetch time) — not by fetch time, which within a pass is arbitrary, so an
-        original fetched after its copy would otherwise look like the copy's copy once edited."""
+    def coverage_rows(self, story: str, buckets: set[int], hashes: set[str], ids: set[str]) -> list[CoverageRow]:
+        """The on-story articles (not seed copies) a pass's copy index needs: those sharing one of
+        `buckets` or `hashes` with a text of the pass, the pass's own `ids` (an edit is judged
+        against what came before it), and any with no stored buckets yet.
+
+        In the order they were first judged: by the pass of their first version, then as
+        `passplan.decide` took them (publication time, else fetch time) — not by fetch time,
+        which within a pass is arbitrary, so an original fetched after its copy would otherwise
+        look like the copy's copy once edited."""
         rows = self.con.execute(
             """
-            SELECT v.article_id, l.content_hash, l.minhash, l.shingles
+            WITH hit AS (
+                SELECT DISTINCT article_id FROM copy_buckets
+                WHERE story = $story AND bucket IN (SELECT unnest($buckets::BIGINT[]))
+            ), bucketed AS (SELECT DISTINCT article_id FROM copy_buckets WHERE story = $story)
+            SELECT v.article_id, l.content_hash, l.minhash, l.shingles, b.article_id IS NOT NULL
             FROM verdicts v JOIN latest_versions l USING (article_id)
             JOIN page_versions p1 ON p1.article_id = v.article_id AND p1.version = 1
             LEFT JOIN runs r ON r.run_id = p1.run_id
-            WHERE v.story = ? AND v.verdict IN ('new', 'syndicated') AND l.minhash IS NOT NULL
+            LEFT JOIN bucketed b ON b.article_id = v.article_id
+            WHERE v.story = $story AND v.verdict IN ('new', 'syndicated') AND l.minhash IS NOT NULL AND l.shingles > 0
+              AND (b.article_id IS NULL OR v.article_id IN (SELECT article_id FROM hit)
+                   OR l.content_hash IN (SELECT unnest($hashes::VARCHAR[]))
+                   OR v.article_id IN (SELECT unnest($ids::VARCHAR[])))
             ORDER BY coalesce(r.started_at, p1.fetched_at), coalesce(p1.published_at, p1.fetched_at), v.article_id
             """,
-            [story],
+            {"story": story, "buckets": list(buckets), "hashes": list(hashes), "ids": list(ids)},
         ).fetchall()
         return [CoverageRow(*r) for r in rows]
 
@@ -189,11 +203,12 @@ class Warehouse:
         ).fetchall()
         return dict(rows)
 
-    def said_sentences(self, story: str, features: set[int]) -> list[SaidSentence]:
-        """The story's stored said sentences holding any of `features`, in the order first said."""
+    def said_sentences(self, story: str, features: set[int], chunk: int = 5000) -> Iterator[SaidSentence]:
+        """The story's stored said sentences holding any of `features`, in the order first said;
+        read `chunk` rows at a time, so that only the index they go into holds them all."""
         if not features:
-            return []
-        rows = self.con.execute(
+            return
+        cursor = self.con.execute(
             """
             SELECT article_id, sentence, features, numbers FROM said_sentences
             WHERE story = $story AND sid IN (
@@ -202,8 +217,9 @@ class Warehouse:
             ORDER BY sid
             """,
             {"story": story, "features": list(features)},
-        ).fetchall()
-        return [SaidSentence(r[0], r[1], Fingerprint(frozenset(r[2]), frozenset(r[3]))) for r in rows]
+        )
+        while rows := cursor.fetchmany(chunk):
+            yield from (SaidSentence(r[0], r[1], Fingerprint(frozenset(r[2]), frozenset(r[3]))) for r in rows)
 
     def unindexed_versions(self, story: str) -> list[tuple[str, int, str, str]]:
         """(article_id, version, title, text) of versions of `new` coverage not yet in the said
@@ -270,12 +286,14 @@ class Warehouse:
         outbox: list[tuple[Alert, str]] = (),
         evolution: Evolution | None = None,
         checked: list[tuple[str, datetime]] = (),
+        buckets: dict[str, list[int]] | None = None,
     ) -> None:
         """Write one pass's results in one transaction: feed state, entries, articles,
         versions, verdicts, the alerts they raise (alert, channel label) and the run's counts.
         `health` maps a polled feed's URL to its failure score and next poll time; `evolution`
         holds the pass's developments, novelty and edit diffs; `checked` the (article_id, time)
-        of every page fetched, for the re-check schedule."""
+        of every page fetched, for the re-check schedule; `buckets` the copy-index buckets of
+        articles whose latest text is new to the index (they replace any stored before)."""
         self.con.execute("BEGIN TRANSACTION")
         try:
             self._save_feeds(story, polls, health)
@@ -286,6 +304,7 @@ class Warehouse:
                 self._save_evolution(story, evolution, {d.article_id: d.page.fetched_at for d in decisions})
             _update(self.con, "articles", "last_checked_at = u.v1", ("article_id",),
                     [[aid, utc_naive(at)] for aid, at in checked])
+            self._save_buckets(story, buckets or {})
             self._finish_run(run_id, counts, finished_at, "completed")
             self.con.execute("COMMIT")
         except (duckdb.Error, OSError) as exc:  # disk full, file gone read-only: nothing was written
@@ -323,6 +342,14 @@ class Warehouse:
                  for i, s in enumerate(evo.said)])
         _insert(self.con, "INSERT INTO said_versions", [[story, aid, version] for aid, version in evo.indexed],
                 "ON CONFLICT DO NOTHING")
+
+    def _save_buckets(self, story: str, buckets: dict[str, list[int]]) -> None:
+        if not buckets:
+            return
+        self.con.execute("DELETE FROM copy_buckets WHERE story = $story AND article_id IN (SELECT unnest($ids))",
+                         {"story": story, "ids": list(buckets)})
+        _insert(self.con, "INSERT INTO copy_buckets",
+                [[story, aid, key] for aid, keys in buckets.items() for key in keys])
 
     def _queue_alerts(self, run_id: str, story: str, outbox, created_at: datetime) -> None:
         rows = [[story, a.key, channel, a.rule, a.title, a.body, run_id, utc_naive(created_at), utc_naive(created_at)]
