@@ -270,9 +270,9 @@ def test_report_renders_from_the_warehouse(site_run, tmp_path):
 
 def test_said_store_is_kept_and_a_file_from_before_it_is_filled_in(site_run, tmp_path):
     """Each pass stores the sentences it made part of the story (once: pass 3 added none, see
-    test_rerun_adds_nothing). A file whose store is empty (as one from before migration 006 is)
-    gets it filled from the stored texts by its next pass, which then agrees with the first
-    file on every view."""
+    test_rerun_adds_nothing) and the copy-index buckets of its coverage. A file whose stores are
+    empty (as one from before migration 006 is) gets them filled from the stored texts by its
+    next pass, which then agrees with the first file on every view."""
     import shutil
 
     from tests.conftest import comparable_views
@@ -297,7 +297,7 @@ def test_said_store_is_kept_and_a_file_from_before_it_is_filled_in(site_run, tmp
         monitor_story(story_dir=str(story), db_path=str(kept))
         shutil.copy(kept, emptied)
         con = duckdb.connect(str(emptied))
-        con.execute("DELETE FROM said_sentences; DELETE FROM said_versions")
+        con.execute("DELETE FROM said_sentences; DELETE FROM said_versions; DELETE FROM copy_buckets")
         con.close()
         site.set_phase(2)
         for path in (kept, emptied):
@@ -307,6 +307,11 @@ def test_said_store_is_kept_and_a_file_from_before_it_is_filled_in(site_run, tmp
     assert comparable_views(kept) == comparable_views(emptied)
     rows = "SELECT article_id, sentence FROM said_sentences ORDER BY 1, 2"
     assert _query(emptied, rows) == _query(kept, rows) and len(_query(kept, rows)) == said[0]
+    buckets = "SELECT article_id, bucket FROM copy_buckets ORDER BY 1, 2"
+    covered = _query(kept, "SELECT count(DISTINCT article_id) FROM verdicts "
+                           "WHERE verdict IN ('new', 'syndicated')")[0][0]
+    assert _query(emptied, buckets) == _query(kept, buckets)
+    assert len(_query(kept, buckets)) == covered * 28 > 0  # one key per LSH band
 
 
 def _answer(site: DemoSite, request) -> tuple[bytes, int, dict]:
