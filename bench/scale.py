@@ -30,10 +30,12 @@ Figures, not a test: nothing here fails a build. Three targets:
           articles must stay under 1,000 MB. The warehouse is made with `Warehouse.open` (migrates)
           and `INSERT … SELECT … FROM range(n)` (10% `new` on-story with on-story text, the rest
           `off_topic`; text ~2 KB, content hash, a 512-byte random minhash, 400 shingles, an entry,
-          a run per 1,000 articles; every article's re-check schedule is over). 50 feeds on
+          a run per 1,000 articles; the on-story ones' said sentences and LSH buckets stored as a
+          pass would; every article's re-check schedule is over). 50 feeds on
           127.0.0.1 carry the new pages; one `monitor_story` pass runs in a subprocess of its own
           (this script with --run-pass) after a trivial flow has started its Prefect server. The
-          subprocess reports its own peak (ru_maxrss), each extraction worker's peak (VmHWM from
+          subprocess reports its own peak (VmHWM; not ru_maxrss, which Linux carries across exec from
+          the parent that built the warehouse), each extraction worker's peak (VmHWM from
           /proc before the pool is shut down; they are spawned processes) and its Prefect server's
           peak (reported apart: it is Prefect's, not the pass's). The target is checked on the
           pass process plus all its workers, an upper bound (their peaks need not coincide).
@@ -54,7 +56,6 @@ import json
 import os
 import random
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -501,6 +502,7 @@ def build_warehouse(db: Path, slug: str, n: int, rng: random.Random, vocab: list
             FROM hist
             """, {"slug": slug})
         fill_said_store(con, slug, on_pool)
+        fill_copy_buckets(con, slug)
         con.execute(
             """
             INSERT INTO entries (story, feed_url, guid, link, article_id, title, published_at, fingerprint,
@@ -531,6 +533,21 @@ def fill_said_store(con, slug: str, on_pool: list[str]) -> None:  # noqa: ANN001
                 {"slug": slug, "n": len(rows), "a": [r[0] for r in rows], "t": [r[1] for r in rows],
                  "f": [r[2] for r in rows], "x": [r[3] for r in rows]})
     con.execute("INSERT INTO said_versions SELECT $slug, 'hist-' || i, 1 FROM hist WHERE on_story", {"slug": slug})
+
+
+def fill_copy_buckets(con, slug: str) -> None:  # noqa: ANN001 - a DuckDB connection
+    """What passes would have stored of the on-story history's copy index: the LSH buckets of
+    each article's stored minhash (storywatch/dedupe.py bucket_keys)."""
+    from storywatch.dedupe import Signature, bucket_keys
+
+    ids, keys = [], []
+    for i, minhash, size in con.execute("SELECT 'hist-' || i, p.minhash, p.shingles FROM hist "
+                                        "JOIN page_versions p ON p.article_id = 'hist-' || i WHERE on_story").fetchall():
+        for key in bucket_keys(Signature.from_bytes(minhash, size)):
+            ids.append(i)
+            keys.append(key)
+    con.execute("INSERT INTO copy_buckets SELECT $slug, unnest($a), unnest($k::BIGINT[])",
+                {"slug": slug, "a": ids, "k": keys})
 
 
 def run_rss(tmp: Path, pages: int, history: int, rows: list, notes: list[str]) -> None:
@@ -584,13 +601,13 @@ def run_rss(tmp: Path, pages: int, history: int, rows: list, notes: list[str]) -
 
     result = report["result"]
     workers = report["workers_hwm_mb"]
-    upper = report["self_maxrss_mb"] + sum(workers)
+    upper = report["self_hwm_mb"] + sum(workers)
     judged = sum(result["verdicts"].values())
     rows += [
         ("rss", "warehouse (synthetic history)",
          f"{history:,} articles ({history // 10:,} on-story), {size_mb:.0f} MB, built in {built:.0f} s", "–", ""),
-        ("rss", "pass process peak RSS (ru_maxrss)",
-         f"{report['self_maxrss_mb']:.0f} MB (RSS {report['rss_before_mb']:.0f} MB before the pass)", "–", ""),
+        ("rss", "pass process peak RSS (VmHWM)",
+         f"{report['self_hwm_mb']:.0f} MB (RSS {report['rss_before_mb']:.0f} MB before the pass)", "–", ""),
         ("rss", f"extraction workers' peak RSS ({len(workers)} spawned)",
          f"largest {max(workers, default=0):.0f} MB, all {sum(workers):.0f} MB", "–", ""),
         ("rss", "peak RSS, pass + workers (upper bound)", f"{upper:.0f} MB", f"< {RSS_TARGET_MB:,.0f} MB",
@@ -601,8 +618,8 @@ def run_rss(tmp: Path, pages: int, history: int, rows: list, notes: list[str]) -
          f"({result['pages_fetched']} fetched, {judged} judged)", "–", ""),
     ]
     notes.append(f"rss: verdicts {result['verdicts']}, developments {result['developments']}; "
-                 f"server {served}; subprocess wait4 ru_maxrss {usage.ru_maxrss / 1024:.0f} MB, "
-                 f"RUSAGE_CHILDREN of the pass process {report['children_maxrss_mb']:.0f} MB; "
+                 f"server {served}; pass process ru_maxrss {usage.ru_maxrss / 1024:.0f} MB (the parent's peak, "
+                 f"kept across exec); "
                  f"Prefect start-up in it {report['startup']:.0f} s")
     if result["pages_fetched"] != feeds * per_feed:
         notes.append(f"rss: {result['pages_fetched']} pages fetched, {feeds * per_feed} served")
@@ -661,8 +678,7 @@ def run_pass(story: str, db: str, out: str) -> None:
         pool.shutdown(wait=True)
     Path(out).write_text(json.dumps({
         "result": result, "wall": wall, "startup": startup, "rss_before_mb": rss_before,
-        "self_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "children_maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "self_hwm_mb": _hwm_mb(os.getpid()),
         "workers_hwm_mb": workers, "server_hwm_mb": server, "refused": REFUSED,
     }, default=str))
 

@@ -33,7 +33,8 @@ same pages:
 Wall is time.monotonic around the measured part; CPU is user+system of the contender's processes
 (getrusage of the process and its joined children; storywatch adds its live Prefect server
 subprocess from /proc); peak RSS is the largest sum over the contender's process tree (PSS, so pages
-shared after fork count once) sampled every 0.2 s, and never below ru_maxrss of its largest process.
+shared after fork count once) sampled every 0.2 s (not ru_maxrss: Linux carries it across exec, so
+every contender would report at least this script's own peak).
 `× bound` is the contender's wall time over the bound's, on the same pages, in the same run.
 
 No traffic leaves 127.0.0.1: the contenders run with a socket guard that refuses any other address
@@ -432,7 +433,6 @@ def run_child(argv: list[str], workdir: Path, name: str, timeout: float, env: di
     proc.returncode = os.waitstatus_to_exitcode(status)
     out.close()
     err.close()
-    peak_kb = max(peak_kb, usage.ru_maxrss)
     result = json.loads(result_file.read_text()) if result_file.exists() else {}
     error = ""
     if killed:
@@ -761,7 +761,7 @@ def print_table(rows: list[Row], info: dict, args: argparse.Namespace, total: fl
     print("× bound: the contender's wall time over the bound's on the same pages in this run (the bound extracts "
           "every served page once; storywatch fetches a tracking-parameter variant once with its page)")
     print("wall: time.monotonic around the measured part; CPU: user+system of the contender's processes; peak RSS: "
-          "largest PSS sum over its process tree, sampled every 0.2 s, at least ru_maxrss of its largest process")
+          "largest PSS sum over its process tree, sampled every 0.2 s")
     print("storywatch: story.toml [fetch] retries = 0, timeout_seconds = 30, max_pages_per_feed = 100000 "
           "(everything in one pass), other settings default (concurrency 4 per feed); allow_private_hosts=True; "
           "ephemeral Prefect server (PREFECT_HOME in a temp dir), heartbeats off")

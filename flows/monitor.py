@@ -28,7 +28,8 @@ from storywatch.judge import Judge
 from storywatch.models import FeedPoll, RunCounts, Verdict
 from storywatch.evolution import Evolution, to_assess, track, without_headline
 from storywatch.novelty import NoveltyIndex, lookup_features
-from storywatch.passplan import decide, plan_fetches, plan_rechecks
+from storywatch.passplan import (decide, entry_article_ids, entry_keys, page_article_id, plan_fetches,
+                                 plan_rechecks)
 from storywatch.recheck import parse_tiers
 from storywatch.runreport import run_markdown
 from storywatch.story import Story, load_story
@@ -93,10 +94,10 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     polls, health = _poll_feeds(story, wh, policy, counts)
 
     now = datetime.now(timezone.utc)
-    known_articles = wh.known_articles(story.slug)
-    changed = any(p.parsed for p in polls)  # all 304 or unchanged: no entry to look up
-    plan = plan_fetches(polls, wh.known_entries(story.slug) if changed else {}, known_articles, now,
-                        settings.max_pages_per_feed, counts)
+    keys = entry_keys(polls)  # none when all 304 or unchanged: nothing to look up
+    known_entries = wh.known_entries(story.slug, keys) if keys else {}
+    known_articles = wh.known_articles(story.slug, entry_article_ids(polls, known_entries))
+    plan = plan_fetches(polls, known_entries, known_articles, now, settings.max_pages_per_feed, counts)
     counts.rechecked = plan_rechecks(wh.recheck_candidates(story.slug), plan, parse_tiers(story.config.recheck.tiers),
                                      now, settings.max_pages_per_feed)
     page_futures = [fetch_pages.submit(batch, policy, settings.concurrency) for batch in plan.batches.values() if batch]
@@ -107,6 +108,7 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     if pages:  # the copy and novelty indexes are built only when there is something to judge
         judge = Judge.for_story(story.seeds, story.config.thresholds.relevance)
         buckets = _copy_index(judge, wh, story.slug, pages)
+        known_articles = wh.known_articles(story.slug, {page_article_id(p) for p in pages})
         decisions, redirected = decide(pages, judge, known_articles, counts)
         buckets |= {d.article_id: bucket_keys(Signature.from_bytes(d.signature, d.shingles)) for d in decisions
                     if d.version and d.judgment.verdict in (Verdict.NEW, Verdict.SYNDICATED)}

@@ -28,6 +28,22 @@ def fingerprint(entry: FeedEntry) -> str:
     return hashlib.sha256(entry.fingerprint_text.encode("utf-8")).hexdigest()
 
 
+def entry_keys(polls: list[FeedPoll]) -> list[tuple[str, str]]:
+    """(feed URL, GUID) of every entry the polls parsed: what `plan_fetches` looks up."""
+    return [(e.feed_url, e.guid) for p in polls if p.parsed for e in p.parsed.entries]
+
+
+def entry_article_ids(polls: list[FeedPoll], known_entries: Mapping[tuple[str, str], tuple[str, str]]) -> set[str]:
+    """The article IDs the polls' entries stand for (a known entry keeps the one its page resolved to)."""
+    return {known_entries[key][1] if key in known_entries else article_id(e.link)
+            for p in polls if p.parsed for e in p.parsed.entries for key in [(e.feed_url, e.guid)]}
+
+
+def page_article_id(page: PageOutcome) -> str:
+    """The article a fetched page is: its canonical URL's ID once extracted, else its entry's."""
+    return article_id(page.article.canonical_url) if page.article else page.article_id
+
+
 def plan_fetches(
     polls: list[FeedPoll],
     known_entries: Mapping[tuple[str, str], tuple[str, str]],
@@ -112,7 +128,7 @@ def decide(
 
     for page in sorted(pages, key=lambda p: (when(p), p.article_id)):
         counts.pages_fetched += 0 if page.blocked else 1
-        aid = article_id(page.article.canonical_url) if page.article else page.article_id
+        aid = page_article_id(page)
         if aid != page.article_id:
             redirected[page.article_id] = aid
         known = known_articles.get(aid)

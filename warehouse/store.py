@@ -7,7 +7,7 @@ midway leaves the file as it was and the next pass redoes the work. Every write 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -142,21 +142,29 @@ class Warehouse:
         ).fetchall()
         return {r[0]: FeedState(*r[:6], r[6].replace(tzinfo=timezone.utc) if r[6] else None) for r in rows}
 
-    def known_entries(self, story: str) -> dict[tuple[str, str], tuple[str, str]]:
-        """(feed_url, guid) -> (fingerprint, article_id) of every entry seen for the story."""
+    def known_entries(self, story: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+        """(feed_url, guid) -> (fingerprint, article_id) of those of `keys` seen before for the story."""
+        feeds, guids = zip(*keys) if keys else ((), ())
         rows = self.con.execute(
-            "SELECT feed_url, guid, fingerprint, article_id FROM entries WHERE story = ?", [story]
+            """
+            SELECT e.feed_url, e.guid, e.fingerprint, e.article_id
+            FROM entries e JOIN (SELECT unnest($feeds::VARCHAR[]) AS feed_url, unnest($guids::VARCHAR[]) AS guid) k
+                 USING (feed_url, guid)
+            WHERE e.story = $story
+            """,
+            {"story": story, "feeds": list(feeds), "guids": list(guids)},
         ).fetchall()
         return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
-    def known_articles(self, story: str) -> dict[str, Known]:
+    def known_articles(self, story: str, ids: Iterable[str]) -> dict[str, Known]:
+        """article_id -> what the story knows of it, for those of `ids` judged before."""
         rows = self.con.execute(
             """
             SELECT v.article_id, v.verdict, v.attempts, l.content_hash, coalesce(l.version, 0)
             FROM verdicts v LEFT JOIN latest_versions l USING (article_id)
-            WHERE v.story = ?
+            WHERE v.story = $story AND v.article_id IN (SELECT unnest($ids::VARCHAR[]))
             """,
-            [story],
+            {"story": story, "ids": list(ids)},
         ).fetchall()
         return {r[0]: Known(r[1], r[2], r[3], r[4]) for r in rows}
 
@@ -204,21 +212,28 @@ class Warehouse:
         return dict(rows)
 
     def said_sentences(self, story: str, features: set[int], chunk: int = 5000) -> Iterator[SaidSentence]:
-        """The story's stored said sentences holding any of `features`, in the order first said;
-        read `chunk` rows at a time, so that only the index they go into holds them all."""
+        """The story's stored said sentences holding any of `features`, in the order first said.
+        Their sids are looked up first, then the rows read `chunk` sids at a time (a range of
+        sids each, which the file's zone maps prune), so neither side holds them all at once."""
         if not features:
             return
-        cursor = self.con.execute(
+        sids = [r[0] for r in self.con.execute(
             """
-            SELECT article_id, sentence, features, numbers FROM said_sentences
-            WHERE story = $story AND sid IN (
-                SELECT sid FROM (SELECT sid, unnest(features) AS f FROM said_sentences WHERE story = $story)
-                WHERE f IN (SELECT unnest($features::BIGINT[])))
-            ORDER BY sid
+            SELECT DISTINCT sid FROM (SELECT sid, unnest(features) AS f FROM said_sentences WHERE story = $story)
+            WHERE f IN (SELECT unnest($features::BIGINT[])) ORDER BY sid
             """,
             {"story": story, "features": list(features)},
-        )
-        while rows := cursor.fetchmany(chunk):
+        ).fetchall()]
+        for start in range(0, len(sids), chunk):
+            part = sids[start:start + chunk]
+            rows = self.con.execute(
+                """
+                SELECT article_id, sentence, features, numbers FROM said_sentences
+                WHERE story = $story AND sid BETWEEN $first AND $last AND sid IN (SELECT unnest($sids::BIGINT[]))
+                ORDER BY sid
+                """,
+                {"story": story, "first": part[0], "last": part[-1], "sids": part},
+            ).fetchall()
             yield from (SaidSentence(r[0], r[1], Fingerprint(frozenset(r[2]), frozenset(r[3]))) for r in rows)
 
     def unindexed_versions(self, story: str) -> list[tuple[str, int, str, str]]:
