@@ -94,8 +94,7 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     polls, health = _poll_feeds(story, wh, policy, counts)
 
     now = datetime.now(timezone.utc)
-    keys = entry_keys(polls)  # none when all 304 or unchanged: nothing to look up
-    known_entries = wh.known_entries(story.slug, keys) if keys else {}
+    known_entries = wh.known_entries(story.slug, entry_keys(polls))  # none when all 304 or unchanged
     known_articles = wh.known_articles(story.slug, entry_article_ids(polls, known_entries))
     plan = plan_fetches(polls, known_entries, known_articles, now, settings.max_pages_per_feed, counts)
     counts.rechecked = plan_rechecks(wh.recheck_candidates(story.slug), plan, parse_tiers(story.config.recheck.tiers),

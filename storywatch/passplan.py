@@ -4,7 +4,7 @@ decisions. No network, SQL or Prefect here; `flows/monitor.py` feeds it and stor
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -28,15 +28,25 @@ def fingerprint(entry: FeedEntry) -> str:
     return hashlib.sha256(entry.fingerprint_text.encode("utf-8")).hexdigest()
 
 
+def _entries(polls: list[FeedPoll]) -> Iterator[FeedEntry]:
+    return (e for p in polls if p.parsed for e in p.parsed.entries)
+
+
 def entry_keys(polls: list[FeedPoll]) -> list[tuple[str, str]]:
     """(feed URL, GUID) of every entry the polls parsed: what `plan_fetches` looks up."""
-    return [(e.feed_url, e.guid) for p in polls if p.parsed for e in p.parsed.entries]
+    return [(e.feed_url, e.guid) for e in _entries(polls)]
+
+
+def entry_article_id(entry: FeedEntry, known_entries: Mapping[tuple[str, str], tuple[str, str]]) -> str:
+    """The article an entry stands for: a known entry keeps the ID its page resolved to
+    (redirects, canonical URLs), a new one gets its link's."""
+    previous = known_entries.get((entry.feed_url, entry.guid))
+    return previous[1] if previous else article_id(entry.link)
 
 
 def entry_article_ids(polls: list[FeedPoll], known_entries: Mapping[tuple[str, str], tuple[str, str]]) -> set[str]:
-    """The article IDs the polls' entries stand for (a known entry keeps the one its page resolved to)."""
-    return {known_entries[key][1] if key in known_entries else article_id(e.link)
-            for p in polls if p.parsed for e in p.parsed.entries for key in [(e.feed_url, e.guid)]}
+    """The article IDs the polls' entries stand for: what `plan_fetches` looks up."""
+    return {entry_article_id(e, known_entries) for e in _entries(polls)}
 
 
 def page_article_id(page: PageOutcome) -> str:
@@ -65,8 +75,7 @@ def plan_fetches(
             counts.entries_seen += 1
             fp = fingerprint(entry)
             previous = known_entries.get((entry.feed_url, entry.guid))
-            # A known entry keeps the article ID its page resolved to (redirects, canonical URLs).
-            aid = previous[1] if previous else article_id(entry.link)
+            aid = entry_article_id(entry, known_entries)
             counts.entries_new += previous is None
             plan.sightings.append(EntrySeen(entry, aid, fp, now))
             if aid in planned:

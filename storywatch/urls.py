@@ -10,6 +10,7 @@ import base64
 import ipaddress
 import re
 import uuid
+from functools import lru_cache
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import courlan
@@ -72,8 +73,10 @@ def url_key(url: str) -> str:
     return urlunsplit(("", host, path, parts.query, "")).lstrip("/")
 
 
+@lru_cache(maxsize=1 << 16)
 def article_id(url: str) -> str:
-    """A stable ID derived from the page's identity (uuid5 over `url_key`)."""
+    """A stable ID derived from the page's identity (uuid5 over `url_key`); cached, since a pass
+    asks for each entry's twice (to look up what is known of it, then to plan its fetch)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, url_key(url)))
 
 

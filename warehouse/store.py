@@ -144,7 +144,9 @@ class Warehouse:
 
     def known_entries(self, story: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
         """(feed_url, guid) -> (fingerprint, article_id) of those of `keys` seen before for the story."""
-        feeds, guids = zip(*keys) if keys else ((), ())
+        if not keys:
+            return {}
+        feeds, guids = zip(*keys)
         rows = self.con.execute(
             """
             SELECT e.feed_url, e.guid, e.fingerprint, e.article_id
