@@ -33,7 +33,6 @@ from storywatch.passplan import (decide, entry_article_ids, entry_keys, page_art
 from storywatch.recheck import parse_tiers
 from storywatch.runreport import run_markdown
 from storywatch.story import Story, load_story
-from storywatch.urls import article_id
 from warehouse.store import Warehouse
 
 DEFAULT_DB = "storywatch-data/storywatch.duckdb"
@@ -173,12 +172,11 @@ def _copy_index(judge: Judge, wh: Warehouse, slug: str, pages: list) -> dict[str
     without buckets; returns the buckets to store for the last."""
     buckets, hashes, ids = set(), set(), set()
     for page in pages:
-        ids.add(page.article_id)
+        ids.update((page.article_id, page_article_id(page)))
         if page.article is not None:
             text_hash, sig = judge.signature(page.article.text)
             hashes.add(text_hash)
             buckets.update(bucket_keys(sig))
-            ids.add(article_id(page.article.canonical_url))
     missing = {}
     for row in wh.coverage_rows(slug, buckets, hashes, ids):
         sig = Signature.from_bytes(row.minhash, row.shingles)
