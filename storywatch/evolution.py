@@ -5,7 +5,7 @@ could match this pass's (`to_assess` gives the texts whose features it looks up)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from storywatch.facts import Fact, extract_facts
@@ -32,7 +32,7 @@ class Evolution:
     novelty: dict[str, float] = field(default_factory=dict)  # article_id -> share of novel words
     diffs: dict[tuple[str, int], VersionDiff] = field(default_factory=dict)  # (article_id, version) -> diff
     indexed: list[tuple[str, int]] = field(default_factory=list)  # (article_id, version) made part of "said"
-    said: list[SaidSentence] = field(default_factory=list)  # sentences new to the story's store, in order
+    said: Iterable[SaidSentence] = ()  # sentences new to the story's store, in order (read once, when saved)
 
 
 def without_headline(title: str, text: str) -> str:

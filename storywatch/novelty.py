@@ -66,7 +66,7 @@ import math
 import re
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -283,13 +283,14 @@ class NoveltyIndex:
         """Add sentences as stored (in the order they were first said); returns how many were new."""
         return sum(self._add_pairs(s.key, [(s.text, s.fingerprint)]) for s in said)
 
-    def said_since(self, start: int) -> list[SaidSentence]:
+    def said_since(self, start: int) -> Iterator[SaidSentence]:
         """The sentences indexed from position `start` on (`len(index)` before they were added),
-        in order: what a pass adds to the warehouse's store of said sentences."""
-        return [SaidSentence(self._keys[self._owner[sid]], self._texts[sid],
+        in order: what a pass adds to the warehouse's store of said sentences. Built one at a
+        time as they are read (a pass can add tens of thousands), from the index as it is then."""
+        return (SaidSentence(self._keys[self._owner[sid]], self._texts[sid],
                              Fingerprint(frozenset(self._hashes[f] for f in self._sentences[sid]),
                                          self._numbers.get(sid, _NO_NUMBERS)))
-                for sid in range(start, len(self._sentences))]
+                for sid in range(start, len(self._sentences)))
 
     def _add_pairs(self, key: str, pairs: list[tuple[str, Fingerprint]]) -> int:
         if key not in self._key_number:

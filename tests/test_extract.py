@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
-from extractors.article import extract_article
+from extractors.article import detect_language, extract_article
 from storywatch.dates import choose_date, date_in_url
 from storywatch.demo.site import APP_SHELL, build_pages, load_articles, render_page
 from storywatch.models import FeedEntry
@@ -82,3 +82,14 @@ def test_cross_site_canonical_is_not_adopted():
     html = render_page(page, "https://original.example")
     art = extract_article(html, f"{BASE}/copy/{page.slug}", None, NOW)
     assert art.canonical_url == f"{BASE}/copy/{page.slug}"
+
+
+def test_language_is_detected_offline_from_the_text_and_left_empty_for_a_scrap():
+    texts = {
+        "de": "Meta will seine neuen KI-Modelle unter der Leitung von Alexandr Wang als Open Source veröffentlichen.",
+        "fr": "Meta s'apprête à publier ses nouveaux modèles d'intelligence artificielle en source ouverte.",
+        "es": "Meta se prepara para publicar sus nuevos modelos de inteligencia artificial como código abierto.",
+        "en": "Meta is preparing to open-source its new AI models under Alexandr Wang, people familiar said.",
+    }
+    assert {code: detect_language(text) for code, text in texts.items()} == {code: code for code in texts}
+    assert detect_language("Meta AI") == ""

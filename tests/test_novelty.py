@@ -231,7 +231,7 @@ def test_sub_index_of_looked_up_sentences_judges_as_the_whole_index():
 
     whole, pass1, pass2 = _demo_index()
     seeds = {p.name: p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt"))}
-    stored = whole.said_since(0)  # what the warehouse would hold (seeds included, as earliest)
+    stored = list(whole.said_since(0))  # what the warehouse would hold (seeds included, as earliest)
     assert len(stored) == len(whole) > 200
     frequency = Counter(f for s in stored for f in s.fingerprint.features)
 
@@ -263,11 +263,11 @@ def test_said_since_round_trips_fingerprints_and_feature_hashes_are_stable():
     idx.add("seed:002", SEED)
     start = len(idx)
     idx.add("techwire/scoop", SCOOP)
-    said = idx.said_since(start)
+    said = list(idx.said_since(start))
     assert [s.key for s in said] == ["techwire/scoop"] * 3
     assert [s.fingerprint for s in said] == [Fingerprint.of(s.text) for s in said]
     idx.add("gadget-hub/copy", SCOOP)  # word for word: nothing new to store
-    assert idx.said_since(start) == said
+    assert list(idx.said_since(start)) == said
     out = subprocess.run([sys.executable, "-c", "from storywatch.novelty import feature_hash as h; print(h('open weights'))"],
                          capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": "123"}, cwd=str(SEEDS.parents[1]))
     assert int(out.stdout) == feature_hash("open weights")  # the same in another process

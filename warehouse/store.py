@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from itertools import islice
 from pathlib import Path
 
 import duckdb
@@ -33,17 +34,23 @@ def utc_naive(value: datetime | None) -> datetime | None:
     return value
 
 
-def _insert(con: duckdb.DuckDBPyConnection, insert: str, rows: list[list], conflict: str = "", key: int = 0) -> None:
-    """Insert `rows` in one statement, each column sent as one list and unnested: about 80,000
-    rows/s here, where `executemany` manages about 300. `insert` is `INSERT INTO t (columns)`,
-    `conflict` its ON CONFLICT clause. With `key` (the number of leading columns that form the
-    conflict target) only the last row per key is sent, as row-by-row upserts would leave it."""
-    if not rows:
-        return
+# Rows per INSERT statement: large enough to stay bulk, small enough that a pass's pages (text
+# and raw HTML) are not all converted to DuckDB vectors at once.
+INSERT_CHUNK = 1000
+
+
+def _insert(con: duckdb.DuckDBPyConnection, insert: str, rows: Iterable[list], conflict: str = "", key: int = 0) -> None:
+    """Insert `rows` (a generator is built only a chunk at a time) by INSERT_CHUNK-row
+    statements, each column sent as one list and unnested: about 80,000 rows/s here, where
+    `executemany` manages about 300. `insert` is `INSERT INTO t (columns)`, `conflict` its ON
+    CONFLICT clause. With `key` (the number of leading columns that form the conflict target) only
+    the last row per key is sent, as row-by-row upserts would leave it."""
     if key:
-        rows = list({tuple(row[:key]): row for row in rows}.values())
-    columns = [list(column) for column in zip(*rows)]
-    con.execute(f"{insert} SELECT {', '.join('unnest(?)' for _ in columns)} {conflict}", columns)
+        rows = {tuple(row[:key]): row for row in rows}.values()
+    pending = iter(rows)
+    while chunk := list(islice(pending, INSERT_CHUNK)):
+        con.execute(f"{insert} SELECT {', '.join('unnest(?)' for _ in chunk[0])} {conflict}",
+                    [list(column) for column in zip(*chunk)])
 
 
 def _update(con: duckdb.DuckDBPyConnection, table: str, assignments: str, keys: tuple[str, ...], rows: list[list]) -> None:
@@ -355,8 +362,8 @@ class Warehouse:
         first = self.con.execute("SELECT coalesce(max(sid), -1) + 1 FROM said_sentences WHERE story = ?",
                                  [story]).fetchone()[0]
         _insert(self.con, "INSERT INTO said_sentences",
-                [[story, first + i, s.key, s.text, sorted(s.fingerprint.features), sorted(s.fingerprint.numbers)]
-                 for i, s in enumerate(evo.said)])
+                ([story, first + i, s.key, s.text, sorted(s.fingerprint.features), sorted(s.fingerprint.numbers)]
+                 for i, s in enumerate(evo.said)))
         _insert(self.con, "INSERT INTO said_versions", [[story, aid, version] for aid, version in evo.indexed],
                 "ON CONFLICT DO NOTHING")
 
