@@ -98,7 +98,7 @@ def detect_language(text: str) -> str:
     """ISO 639-1 code of the text's language ('' for too little text)."""
     if len(text) < 20:
         return ""
-    return _LANGUAGES.detect(text[:3000], model="lite")[0]["lang"]
+    return _LANGUAGES.detect(text[:3000])[0]["lang"]
 
 
 def _feed_text(entry: FeedEntry | None) -> str:

@@ -12,7 +12,7 @@ import pytest
 from storywatch.errors import WarehouseError
 from tests.test_docs import README
 from warehouse.migrations import MIGRATIONS
-from warehouse.store import Warehouse
+from warehouse.store import INSERT_CHUNK, Warehouse, _insert
 
 CONTRACT = {
     "judgments": ["story", "article_id", "url", "outlet", "title", "published_at", "first_seen_at", "relevance",
@@ -153,3 +153,13 @@ def test_failed_migration_rolls_back_whole(tmp_path, monkeypatch):
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert "half_done" not in tables and "feeds" in tables
     assert "999_broken" not in {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
+
+
+def test_bulk_insert_spans_chunks_and_keeps_the_last_row_per_key(tmp_path):
+    con = duckdb.connect(str(tmp_path / "chunks.duckdb"))
+    con.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER)")
+    n = INSERT_CHUNK * 2 + 7  # two full statements and a partial one
+    rows = ([i % (n - 3), i] for i in range(n))  # a generator; the last 3 rows repeat keys 0-2
+    _insert(con, "INSERT INTO t (k, v)", rows, "ON CONFLICT (k) DO UPDATE SET v = excluded.v", key=1)
+    assert con.execute("SELECT count(*), sum(v) FROM t").fetchone() == (n - 3, sum(range(3, n)))
+    assert con.execute("SELECT v FROM t WHERE k IN (0, 1, 2) ORDER BY k").fetchall() == [(n - 3,), (n - 2,), (n - 1,)]
