@@ -3,7 +3,12 @@ trafilatura's CPU-bound work runs on every core while threads wait on the networ
 
 The pool is started on first use and lives as long as the process (every pass in a `serve`
 process reuses it). Where there is one core, or the caller is itself a daemon process that may
-not have children (a Dask worker), pages are extracted in the calling thread instead."""
+not have children (a Dask worker), pages are extracted in the calling thread instead.
+
+A new pool must first answer a trivial call. Workers that die before that (they cannot even
+import storywatch, as when a folder on `sys.path` shadows a standard-library module) fail the
+whole pass with `ExtractionError`; a worker that dies later took a page down with it, and only
+that page fails."""
 
 from __future__ import annotations
 
@@ -15,8 +20,13 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 
-from extractors.article import extract_article
+from storywatch.errors import ExtractionError
+from storywatch.extractors.article import extract_article
 from storywatch.models import Article, FeedEntry
+
+# How long a new pool may take to answer its first call (a spawned worker imports trafilatura,
+# lxml and the language model: about a second here, far more on a loaded machine).
+START_TIMEOUT = 120.0
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
@@ -55,9 +65,22 @@ def _shared_pool() -> ProcessPoolExecutor | None:
     with _lock:
         if _pool is None and workers():
             # spawn, not fork: the caller has threads (Prefect's, httpx's) that fork would copy mid-flight.
-            _pool = ProcessPoolExecutor(max_workers=workers(), mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_follow_parent, initargs=(os.getpid(),))
+            pool = ProcessPoolExecutor(max_workers=workers(), mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_follow_parent, initargs=(os.getpid(),))
+            try:
+                pool.submit(_ready).result(timeout=START_TIMEOUT)
+            except (BrokenProcessPool, TimeoutError) as exc:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise ExtractionError(
+                    f"extraction workers could not start ({type(exc).__name__}: {exc or 'no answer'}); "
+                    "their own error is on this process's stderr") from None
+            _pool = pool
         return _pool
+
+
+def _ready() -> bool:
+    """A new worker's first call: it answers once it has imported what extraction needs."""
+    return True
 
 
 def _follow_parent(parent: int) -> None:

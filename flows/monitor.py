@@ -16,10 +16,12 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import get_run_context
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-from flows.alerts import deliver
-from flows.http import FetchPolicy
-from flows.tasks import Retries, fetch_pages, poll_feeds
+from storywatch.flows.alerts import deliver
+from storywatch.flows.fetcher import FetchPolicy
+from storywatch.flows.runners import task_runner
+from storywatch.flows.tasks import Retries, fetch_pages, poll_feeds
 from storywatch.alerts import plan_messages, raise_alerts, resolve_channels
 from storywatch.dedupe import Signature, bucket_keys
 from storywatch.errors import StorywatchError
@@ -28,12 +30,14 @@ from storywatch.judge import Judge
 from storywatch.models import FeedPoll, RunCounts, Verdict
 from storywatch.evolution import Evolution, to_assess, track, without_headline
 from storywatch.novelty import NoveltyIndex, lookup_features
-from storywatch.passplan import (decide, entry_article_ids, entry_keys, page_article_id, plan_fetches,
-                                 plan_rechecks)
+from storywatch.decide import decide
+from storywatch.passplan import (MAX_FETCH_ATTEMPTS, entry_article_ids, entry_keys, page_article_id, plan_fetches,
+                                 plan_rechecks, plan_refetches)
 from storywatch.recheck import parse_tiers
-from storywatch.runreport import run_markdown
-from storywatch.story import Story, load_story
-from warehouse.store import Warehouse
+from storywatch.render.markdown import run_markdown
+from storywatch.config import Story
+from storywatch.extractors.story import load_story
+from storywatch.warehouse.store import Warehouse
 
 DEFAULT_DB = "storywatch-data/storywatch.duckdb"
 # Feeds per poll task: a few tasks for hundreds of feeds, each polling several at once.
@@ -51,7 +55,8 @@ class _OneLineErrors(logging.Filter):
         return True
 
 
-logging.getLogger("prefect.flow_runs").addFilter(_OneLineErrors())
+for _logger in ("prefect.flow_runs", "prefect.task_runs"):
+    logging.getLogger(_logger).addFilter(_OneLineErrors())
 
 
 @flow(name="monitor_story", log_prints=False)
@@ -71,14 +76,27 @@ def monitor_story(
     with Warehouse.open(db_path, wait_seconds=wait_seconds) as wh:
         wh.start_run(run_id, story.slug, started)
         try:
-            counts = _run_pass(story, wh, run_id, allow_private_hosts)
+            counts = _one_pass(story, wh, run_id, allow_private_hosts)
         except BaseException:
             wh.fail_run(run_id, datetime.now(timezone.utc))
             raise
     return {"run_id": run_id, "story": story.slug, "db_path": str(Path(db_path)), **asdict(counts)}
 
 
-def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: bool) -> RunCounts:
+def run_pass(story: Path, db: Path, feeds: Path | None = None, allow_private_hosts: bool = False,
+             wait: float = 30.0, runner: str = "threads") -> dict:
+    """Run `monitor_story` once on the task runner `runner` names (storywatch.flows.runners), with the
+    per-run heartbeat thread off (it costs ~1 s a run)."""
+    chosen = task_runner(runner)
+    flow = monitor_story.with_options(task_runner=chosen) if chosen else monitor_story
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return flow(
+            story_dir=str(story), db_path=str(db), feeds_file=str(feeds) if feeds else None,
+            allow_private_hosts=allow_private_hosts, wait_seconds=wait,
+        )
+
+
+def _one_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: bool) -> RunCounts:
     settings = story.config.fetch
     policy = FetchPolicy(
         user_agent=settings.user_agent,
@@ -98,6 +116,7 @@ def _run_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     plan = plan_fetches(polls, known_entries, known_articles, now, settings.max_pages_per_feed, counts)
     counts.rechecked = plan_rechecks(wh.recheck_candidates(story.slug), plan, parse_tiers(story.config.recheck.tiers),
                                      now, settings.max_pages_per_feed)
+    plan_refetches(wh.failed_fetches(story.slug, MAX_FETCH_ATTEMPTS), plan, settings.max_pages_per_feed)
     page_futures = [fetch_pages.submit(batch, policy, settings.concurrency) for batch in plan.batches.values() if batch]
     pages = [page for future in page_futures for page in future.result()]
     get_run_logger().info("fetched %d pages", len(pages))
@@ -174,7 +193,7 @@ def _copy_index(judge: Judge, wh: Warehouse, slug: str, pages: list) -> dict[str
     for page in pages:
         ids.update((page.article_id, page_article_id(page)))
         if page.article is not None:
-            text_hash, sig = judge.signature(page.article.text)
+            text_hash, sig = judge.hash_and_signature(page.article.text)
             hashes.add(text_hash)
             buckets.update(bucket_keys(sig))
     missing = {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from prefect.task_runners import TaskRunner
 
-from flows.extraction import usable_cores
+from storywatch.flows.extraction import usable_cores
 from storywatch.errors import ConfigError
 
 CHOICES = "threads | dask | dask://HOST:PORT (or tcp://HOST:PORT) of a running Dask scheduler"

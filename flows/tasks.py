@@ -13,10 +13,11 @@ from datetime import datetime, timezone
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from extractors.article import meta_refresh_target
-from extractors.feeds import parse_feed
-from flows.extraction import extract
-from flows.http import Fetcher, FetchPolicy, TransientFetchError, media_type
+from storywatch.extractors.article import meta_refresh_target
+from storywatch.extractors.feeds import parse_feed
+from storywatch.flows.extraction import extract
+from storywatch.flows.fetcher import Fetcher, FetchPolicy, TransientFetchError, media_type
+from storywatch.errors import ExtractionError
 from storywatch.models import FeedEntry, FeedPoll, FeedSource, FeedState, PageOutcome
 from storywatch.text import body_hash
 from storywatch.urls import canonicalize, is_aggregator
@@ -108,6 +109,8 @@ def _fetch_page(fetcher: Fetcher, article_id: str, entry: FeedEntry) -> PageOutc
     fetched_at = datetime.now(timezone.utc)
     try:
         return _page_outcome(fetcher, article_id, entry, fetched_at)
+    except ExtractionError:  # no page of this pass can be extracted: the pass fails, not the page
+        raise
     except Exception as exc:  # noqa: BLE001 - the boundary of one page
         error = f"{type(exc).__name__} on {entry.link}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
         return PageOutcome(article_id, entry, fetched_at, entry.link, None, "", b"", error, False, None)

@@ -78,7 +78,7 @@ def raise_alerts(
     decisions: list[Decision],
     context: StoryContext,
     min_relevance: float,
-    rules,  # storywatch.story.AlertRules
+    rules,  # storywatch.config.AlertRules
     today: date,
     developments: list[Development] = (),
 ) -> list[Alert]:

@@ -16,34 +16,33 @@ from rich.console import Console  # noqa: E402
 
 from storywatch.errors import StorywatchError  # noqa: E402
 
+HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(help="Follow one news story across feeds and record its coverage in DuckDB.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, context_settings=HELP,
+                  rich_markup_mode=None)
 console = Console()
 if not console.is_terminal:  # piped or captured output: keep tables readable
     console = Console(width=120)
 DEFAULT_DB = "storywatch-data/storywatch.duckdb"
 
 
-alerts_app = typer.Typer(help="Alert channels.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Alert channels.", no_args_is_help=True, context_settings=HELP)
 app.add_typer(alerts_app, name="alerts")
 
 
-def run_pass(story: Path, db: Path, feeds: Path | None = None, allow_private_hosts: bool = False,
-             wait: float = 30.0, runner: str = "threads") -> dict:
-    """Run `monitor_story` once on the task runner `runner` names (flows.runners), with the
-    per-run heartbeat thread off (it costs ~1 s a run)."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+def _version(value: bool) -> None:
+    if value:
+        from storywatch import __version__
 
-    from flows.monitor import monitor_story
-    from flows.runners import task_runner
+        console.print(f"storywatch {__version__}", highlight=False)
+        raise typer.Exit()
 
-    chosen = task_runner(runner)
-    flow = monitor_story.with_options(task_runner=chosen) if chosen else monitor_story
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return flow(
-            story_dir=str(story), db_path=str(db), feeds_file=str(feeds) if feeds else None,
-            allow_private_hosts=allow_private_hosts, wait_seconds=wait,
-        )
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """Follow one news story across feeds and record its coverage in DuckDB."""
 
 
 def fail(message: str) -> None:
@@ -56,17 +55,18 @@ def run(
     story: Path = typer.Option(..., "--story", help="Story folder: seed articles + story.toml."),
     feeds: Path | None = typer.Option(None, "--feeds", help="Feeds file (OPML or one URL a line); overrides story.toml."),
     db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="DuckDB file to write."),
-    allow_private_hosts: bool = typer.Option(False, "--allow-private-hosts", help="Allow fetching loopback/private addresses."),
+    allow_private_hosts: bool = typer.Option(False, "--allow-private-hosts/--no-allow-private-hosts", help="Allow fetching loopback/private addresses."),
     wait: float = typer.Option(30.0, "--wait", help="Seconds to wait for another pass holding the database."),
     runner: str = typer.Option("threads", "--task-runner",
                                help="Where tasks run: threads | dask (a local cluster of processes) | dask://HOST:PORT."),
 ) -> None:
     """Run one monitoring pass and print its summary."""
-    from flows.runners import task_runner
     from storywatch.alerts import resolve_channels
-    from storywatch.story import load_story
-    from storywatch.summary import render_summary
-    from warehouse.store import Warehouse
+    from storywatch.flows.monitor import run_pass
+    from storywatch.flows.runners import task_runner
+    from storywatch.extractors.story import load_story
+    from storywatch.render.console import render_summary
+    from storywatch.warehouse.store import Warehouse
 
     try:
         # Fail fast, with one line, before Prefect starts: bad story folder or alert channel,
@@ -101,14 +101,14 @@ def serve(
     every: str | None = typer.Option(None, "--every", help="Interval such as 30m, 2h, 90s (default 30m)."),
     cron: str | None = typer.Option(None, "--cron", help="Cron expression, e.g. '*/30 * * * *' (UTC)."),
     db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="DuckDB file all stories write to."),
-    allow_private_hosts: bool = typer.Option(False, "--allow-private-hosts", help="Allow fetching loopback/private addresses."),
+    allow_private_hosts: bool = typer.Option(False, "--allow-private-hosts/--no-allow-private-hosts", help="Allow fetching loopback/private addresses."),
 ) -> None:
     """Run each story's pass on a schedule until stopped (Prefect `serve`; no work pool needed)."""
     from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from storywatch.schedules import deployments_for, local_prefect_server
-    from storywatch.story import load_story
+    from storywatch.flows.serve import deployments_for, local_prefect_server
+    from storywatch.extractors.story import load_story
 
     try:
         stories = [load_story(folder) for folder in story]
@@ -134,9 +134,10 @@ def report(
     """Show how the story developed: coverage by day, developments, first reports, edits."""
     from datetime import date
 
-    from storywatch.report import chart, render_html, render_terminal
-    from storywatch.story import load_story
-    from warehouse.store import Warehouse
+    from storywatch.render.console import render_report
+    from storywatch.render.page import chart, render_html
+    from storywatch.extractors.story import load_story
+    from storywatch.warehouse.store import Warehouse
 
     try:
         loaded = load_story(story)
@@ -149,7 +150,7 @@ def report(
         fail(f"--since {since!r}: expected a date as YYYY-MM-DD")
     except StorywatchError as exc:
         fail(str(exc))
-    render_terminal(console, loaded.config.title, data)
+    render_report(console, loaded.config.title, data)
     if html:
         svg, png = chart(data["daily"], loaded.config.title)
         png_path = html.with_suffix(".png")
@@ -162,9 +163,9 @@ def report(
 @alerts_app.command("test")
 def alerts_test(story: Path = typer.Option(..., "--story", help="Story folder whose channels to test.")) -> None:
     """Send a test message to every configured channel and report each result."""
-    from flows.alerts import send
+    from storywatch.flows.alerts import send
     from storywatch.alerts import Message, resolve_channels
-    from storywatch.story import load_story
+    from storywatch.extractors.story import load_story
 
     try:
         loaded = load_story(story)

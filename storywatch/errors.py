@@ -11,3 +11,8 @@ class ConfigError(StorywatchError):
 
 class WarehouseError(StorywatchError):
     """The DuckDB file cannot be opened for writing (locked, read-only, corrupt, disk full)."""
+
+
+class ExtractionError(StorywatchError):
+    """The extraction worker processes cannot start: nothing this pass fetches can be extracted,
+    so the pass fails (and saves nothing) instead of filing every page as a failed fetch."""

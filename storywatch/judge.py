@@ -40,7 +40,7 @@ class Judge:
         self.coverage_hashes.setdefault(text_hash, article_id)
         self.coverage.add(article_id, sig)
 
-    def signature(self, text: str) -> tuple[str, Signature]:
+    def hash_and_signature(self, text: str) -> tuple[str, Signature]:
         """The text's hash and signature, computed once however often it is asked for (the flow
         asks first, to look up earlier coverage sharing a bucket, then `judge` does)."""
         text_hash = content_hash(text)
@@ -50,7 +50,7 @@ class Judge:
 
     def judge(self, article_id: str, text: str) -> tuple[Judgment, str, Signature]:
         """Judge one article's text; returns the judgment with the text's hash and signature."""
-        text_hash, sig = self.signature(text)
+        text_hash, sig = self.hash_and_signature(text)
         relevance = self.profile.score(text)
         if not text.strip():
             return Judgment(Verdict.NO_TEXT, 0.0, "no article text on page or in feed"), text_hash, sig

@@ -1,7 +1,7 @@
 """Plain records that travel between the pipeline's stages.
 
 Library objects (feedparser dicts, trafilatura documents, httpx responses) are turned into
-these at the boundary, so everything past `extractors/` and `flows/http.py` is ours.
+these at the boundary, so everything past `extractors/` and `flows/fetcher.py` is ours.
 """
 
 from __future__ import annotations

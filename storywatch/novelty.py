@@ -72,23 +72,11 @@ from functools import lru_cache
 
 from storywatch.facts import numeric_keys
 from storywatch.sentences import MIN_WORDS, Sentence, split_sentences
-from storywatch.text import words
+from storywatch.text import SPELLING, STOP_WORDS, words
 
 MATCH_THRESHOLD = 0.6
 _CHEAP_POSTINGS = 256  # posting lists this short are always counted (see _earliest_match)
 
-_STOP = frozenset(
-    """a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it its
-    itself just may me might more most must my myself now of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them themselves
-    then there these they this those through to too under until up very was we were what when where
-    which while who whom why will with would you your yours yourself said says according like get
-    got make made much even still yet however""".split()
-)  # "no", "not", "nor", "never" and "without" are kept on purpose: they flip a sentence
-_SPELLING = {"licence": "license", "licences": "licenses", "licenced": "licensed", "defence": "defense",
-             "offence": "offense", "centre": "center", "programme": "program", "programmes": "programs"}
 _ISE = re.compile(r"is(e|ed|es|ing|ation|ations)$")
 
 
@@ -96,7 +84,7 @@ def _norm(word: str) -> str:
     """Fold spelling variants and common endings, consistently on both sides of a comparison."""
     if word.endswith("'s"):
         word = word[:-2]
-    word = _SPELLING.get(word.replace("'", ""), word.replace("'", ""))
+    word = SPELLING.get(word.replace("'", ""), word.replace("'", ""))
     if len(word) > 5:
         word = _ISE.sub(r"iz\1", word)
     for suffix in ("ing", "ed", "es", "s"):
@@ -118,7 +106,7 @@ def features(sentence: str) -> frozenset[str]:
     """Content-word stems plus adjacent word pairs: what near-matching compares."""
     tokens = words(sentence)
     stems = [_norm(w) for w in tokens]
-    out = {s for w, s in zip(tokens, stems) if w not in _STOP and s}
+    out = {s for w, s in zip(tokens, stems) if w not in STOP_WORDS and s}
     out.update(f"{a} {b}" for a, b in zip(stems, stems[1:]))
     return frozenset(out)
 

@@ -1,16 +1,15 @@
-"""The pure middle of a pass: which entries need a page fetch, and how fetched pages become
-decisions. No network, SQL or Prefect here; `flows/monitor.py` feeds it and stores the result."""
+"""Which entries of a pass need a page fetch: new links, failed fetches to retry, changed feed
+text, and on-story articles due a re-check. Pure; `storywatch.flows.monitor` runs the plan."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from storywatch.judge import Judge
+from storywatch.models import EntrySeen, FeedEntry, FeedPoll, Known, PageOutcome, RunCounts, Verdict
 from storywatch.recheck import is_due
-from storywatch.models import Decision, EntrySeen, FeedEntry, FeedPoll, Judgment, Known, PageOutcome, RunCounts, Verdict
 from storywatch.urls import article_id
 
 # A page that failed to fetch is tried again on later passes, this many times in all.
@@ -93,7 +92,7 @@ def plan_fetches(
     return plan
 
 
-RECHECK_FEED = "recheck:"  # the pseudo-feed a re-check batch is filed under
+RECHECK_FEED = "recheck:"  # the pseudo-feed re-checks and retried fetches are filed under
 
 
 def plan_rechecks(
@@ -105,63 +104,23 @@ def plan_rechecks(
 ) -> int:
     """Add on-story articles due a re-check (age-tiered: see storywatch.recheck) to `plan`,
     unless already planned; returns how many were added."""
+    due = [(aid, url, title) for aid, url, title, first_seen, last_checked in sorted(candidates, key=lambda c: c[3])
+           if is_due(first_seen, last_checked, now, tiers)]
+    return plan_refetches(due, plan, limit)
+
+
+def plan_refetches(articles: list[tuple[str, str, str]], plan: FetchPlan, limit: int) -> int:
+    """Add stored articles, (article_id, url, title), to `plan` in the re-check batch, unless
+    already planned, up to `limit` in that batch; returns how many were added. Failed fetches
+    come this way too, so a page that failed is tried again even when its feed answers 304."""
     planned = {aid for batch in plan.batches.values() for aid, _ in batch}
     work = plan.batches.setdefault(RECHECK_FEED, [])
-    for aid, url, title, first_seen, last_checked in sorted(candidates, key=lambda c: c[3]):
+    added = 0
+    for aid, url, title in articles:
         if len(work) >= limit:
             break
-        if aid not in planned and is_due(first_seen, last_checked, now, tiers):
+        if aid not in planned:
             work.append((aid, FeedEntry(RECHECK_FEED, aid, url, title, "", "", None)))
-    return len(work)
-
-
-def decide(
-    pages: list[PageOutcome],
-    judge: Judge,
-    known_articles: Mapping[str, Known],
-    counts: RunCounts,
-) -> tuple[list[Decision], dict[str, str]]:
-    """Judge fetched pages in publication order (so the original, not a later copy, is `new`).
-
-    Each article is decided once a pass: first sight (or a retried failed fetch) gets a counted
-    verdict; a known article whose text changed gets a new version and is re-judged; an
-    unchanged re-fetch writes nothing. Returns the decisions and a map from entry-link IDs to
-    the article ID the page's canonical URL gave, for links that turned out to be variants."""
-    decisions: list[Decision] = []
-    redirected: dict[str, str] = {}
-    done: set[str] = set()
-
-    def when(page: PageOutcome) -> float:
-        published = (page.article.published_at if page.article else None) or page.entry.published_at
-        return (published or page.fetched_at).timestamp()
-
-    for page in sorted(pages, key=lambda p: (when(p), p.article_id)):
-        counts.pages_fetched += 0 if page.blocked else 1
-        aid = page_article_id(page)
-        if aid != page.article_id:
-            redirected[page.article_id] = aid
-        known = known_articles.get(aid)
-        if aid in done or (page.article is None and known is not None and known.version > 0):
-            continue  # already decided this pass, or a failed re-check of a stored article
-        done.add(aid)
-        if page.article is None:
-            verdict = Verdict.BLOCKED if page.blocked else Verdict.FETCH_FAILED
-            judgment = Judgment(verdict, 0.0, page.error or verdict.value)
-            counts.verdicts[verdict.value] += 1
-            decisions.append(Decision(aid, page, judgment, "", b"", 0, None, page.fetched_at))
-            continue
-        counts.extracted += 1 if page.article.text_source == "page" else 0
-        judgment, text_hash, sig = judge.judge(aid, page.article.text)
-        if judgment.verdict is Verdict.NO_TEXT and page.error:  # say why the page gave none
-            judgment = replace(judgment, reason=f"{page.error}; no text in the feed entry either")
-        if known is not None and known.content_hash == text_hash:
-            continue
-        if known is not None and known.version > 0:
-            counts.updates += 1
-        else:
-            counts.verdicts[judgment.verdict.value] += 1
-        if judgment.verdict in (Verdict.NEW, Verdict.SYNDICATED):
-            judge.remember(aid, text_hash, sig)
-        version = (known.version if known else 0) + 1
-        decisions.append(Decision(aid, page, judgment, text_hash, sig.to_bytes(), sig.size, version, page.fetched_at))
-    return decisions, redirected
+            planned.add(aid)
+            added += 1
+    return added

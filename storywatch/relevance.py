@@ -54,23 +54,9 @@ from itertools import combinations
 
 from wordfreq import zipf_frequency
 
-from storywatch.text import strip_chrome
+from storywatch.text import NEGATIONS, NEWS_FILLER, SPELLING, STOP_WORDS, strip_chrome
 
-_STOP = frozenset(
-    """a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it its
-    itself just may me might more most must my myself no nor not now of off on once only or other
-    our ours ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself said says
-    according one two new also like get got make made many much even still yet however""".split()
-)
-# British spellings folded to American ones, so "open licence" matches "open source license".
-_SPELLING = {
-    "licence": "license", "licences": "licenses", "licenced": "licensed", "licencing": "licensing",
-    "defence": "defense", "offence": "offense", "pretence": "pretense",
-}
+_STOP = STOP_WORDS | NEGATIONS | NEWS_FILLER
 
 MAX_TERMS = 120          # story terms kept
 LINK_WORDS = 40          # top single-word terms that may form who x what links
@@ -90,7 +76,7 @@ _WORD = re.compile(r"[^\W_]+(?:['][^\W_]+)*", re.U)
 def _stem(token: str) -> str:
     """Fold case, spelling variants, possessives and plurals: "Meta's" -> "meta", "licences" -> "license"."""
     token = token.lower()
-    token = _SPELLING.get(token, token)
+    token = SPELLING.get(token, token)
     if token.endswith("'s"):
         token = token[:-2]
     if len(token) > 4 and token.endswith("ies"):

@@ -1,4 +1,5 @@
-"""Text normalisation shared by relevance and dedupe: chrome stripping, tokens, content hash."""
+"""Text normalisation shared by every scorer (relevance, dedupe, novelty): chrome stripping, word
+tokens, stop words, spelling variants, content hash."""
 
 from __future__ import annotations
 
@@ -15,6 +16,27 @@ _CHROME_LINE = re.compile(
     re.I,
 )
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.U)
+
+# Function words that say nothing about a story. Negations are kept apart: novelty keeps them (they
+# flip a sentence's claim), relevance drops them with the words too common in news to mark a story.
+STOP_WORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it its
+    itself just may me might more most must my myself now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them themselves
+    then there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours yourself said says according like get
+    got make made much even still yet however""".split()
+)
+NEGATIONS = frozenset({"no", "nor", "not"})
+NEWS_FILLER = frozenset({"one", "two", "new", "many"})
+# British spellings folded to American ones, so "open licence" matches "open source license".
+SPELLING = {
+    "licence": "license", "licences": "licenses", "licenced": "licensed", "licencing": "licensing",
+    "defence": "defense", "offence": "offense", "pretence": "pretense", "centre": "center",
+    "programme": "program", "programmes": "programs",
+}
 
 
 def strip_chrome(text: str) -> str:

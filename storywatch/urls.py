@@ -1,6 +1,6 @@
 """URL handling: canonical form, stable IDs, outlets, aggregator unwrapping, address policy.
 
-Pure functions only; DNS resolution happens in `flows/http.py`, which asks `address_refusal`
+Pure functions only; DNS resolution happens in `flows/fetcher.py`, which asks `address_refusal`
 about each resolved address.
 """
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
@@ -12,6 +11,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 import pytest  # noqa: E402
+
+from storywatch.demo.story_folder import write_story  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_STORY = ROOT / "seeds" / "meta-open-models"
@@ -31,23 +32,15 @@ def prefect_harness():
 
 def make_story(folder: Path, feed_urls: list[str], extra_toml: str = "") -> Path:
     """A story folder with the five real seeds, a feeds.txt and a story.toml."""
-    story = folder / "meta-open-models"
-    story.mkdir(parents=True, exist_ok=True)
-    for seed in SEED_STORY.glob("*.txt"):
-        shutil.copy(seed, story / seed.name)
-    (story / "feeds.txt").write_text("\n".join(feed_urls) + "\n", encoding="utf-8")
-    (story / "story.toml").write_text(
-        'title = "Meta open-sources its new models"\nfeeds = "feeds.txt"\n'
-        "[thresholds]\nrelevance = 0.4\n"
-        "[fetch]\nretries = 0\ntimeout_seconds = 5\n" + extra_toml,
-        encoding="utf-8",
-    )
-    return story
+    return write_story(folder, SEED_STORY, feed_urls,
+                       'title = "Meta open-sources its new models"\nfeeds = "feeds.txt"\n'
+                       "[thresholds]\nrelevance = 0.4\n"
+                       "[fetch]\nretries = 0\ntimeout_seconds = 5\n" + extra_toml)
 
 
 @pytest.fixture()
 def seed_texts() -> dict[str, str]:
-    from storywatch.story import load_story
+    from storywatch.extractors.story import load_story
 
     return load_story(SEED_STORY).seeds
 

@@ -14,20 +14,21 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from flows.monitor import monitor_story
+from storywatch.flows.monitor import monitor_story
 from storywatch.alerts import (
     ChannelSpec, Pending, StoryContext, channel_label, in_quiet_hours, next_attempt, plan_messages, raise_alerts,
     redact, resolve_channels,
 )
-from storywatch.demo.site import DemoSite
+from storywatch.demo.sample_site import DemoSite
 from storywatch.errors import ConfigError
 from storywatch.evolution import Development
 from storywatch.facts import Fact
 from storywatch.models import Article, Decision, FeedEntry, Judgment, PageOutcome, Verdict
-from storywatch.schedules import parse_interval
-from storywatch.story import AlertRules, AlertSettings, Channel, load_story
+from storywatch.flows.serve import parse_interval
+from storywatch.config import AlertRules, AlertSettings, Channel
+from storywatch.extractors.story import load_story
 from tests.conftest import SEED_STORY, make_story
-from warehouse.store import Warehouse
+from storywatch.warehouse.store import Warehouse
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 

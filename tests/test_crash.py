@@ -18,9 +18,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from flows.monitor import monitor_story
-from storywatch.demo.site import DemoSite
-from storywatch.story import load_story
+from storywatch.flows.monitor import monitor_story
+from storywatch.demo.sample_site import DemoSite
+from storywatch.extractors.story import load_story
 from tests.conftest import ROOT, SEED_STORY, comparable_views, make_story
 
 
@@ -189,7 +189,7 @@ mount -t tmpfs -o "size=$SIZE" tmpfs "$T" && cp "$SRC" "$T/" || exit 99
 
 
 def test_disk_full_is_one_line_saves_nothing_and_the_next_pass_completes(prefect_harness, slow_site, reference, tmp_path):
-    from warehouse.store import Warehouse
+    from storywatch.warehouse.store import Warehouse
 
     site, _ = slow_site
     story = make_story(tmp_path, site.feed_urls())

@@ -5,7 +5,7 @@ from pathlib import Path
 import typer.main
 
 from storywatch.cli import app
-from warehouse.views import VIEWS
+from storywatch.warehouse.views import VIEWS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text("utf-8")

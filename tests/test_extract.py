@@ -2,9 +2,9 @@
 
 from datetime import datetime, timedelta, timezone
 
-from extractors.article import detect_language, extract_article
+from storywatch.extractors.article import detect_language, extract_article
 from storywatch.dates import choose_date, date_in_url
-from storywatch.demo.site import APP_SHELL, build_pages, load_articles, render_page
+from storywatch.demo.sample_site import APP_SHELL, build_pages, load_articles, render_page
 from storywatch.models import FeedEntry
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

@@ -15,8 +15,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from flows.monitor import monitor_story
-from storywatch.story import load_story
+from storywatch.flows.monitor import monitor_story
+from storywatch.extractors.story import load_story
 from storywatch.urls import article_id
 from tests.conftest import SEED_STORY, make_story
 

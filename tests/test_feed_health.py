@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import duckdb
 
-from flows.monitor import monitor_story
+from storywatch.flows.monitor import monitor_story
 from storywatch.feedhealth import BACKOFF_CAP, health_after, next_poll_at, parse_retry_after
 from storywatch.models import FeedPoll, FeedSource
 from tests.conftest import make_story

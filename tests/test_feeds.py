@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractors.feedlist import parse_feed_list
-from extractors.feeds import parse_feed
+from storywatch.extractors.feedlist import parse_feed_list
+from storywatch.extractors.feeds import parse_feed
 from storywatch.errors import ConfigError
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"

@@ -12,13 +12,13 @@ import duckdb
 import pytest
 from werkzeug import Response
 
-from extractors.article import extract_article
-from flows.monitor import monitor_story
+from storywatch.extractors.article import extract_article
+from storywatch.flows.monitor import monitor_story
 from pytest_httpserver import HTTPServer
 
-from storywatch.demo.site import EDITED_SLUG, DemoSite, load_articles, render_rss
+from storywatch.demo.sample_site import EDITED_SLUG, DemoSite, load_articles, render_rss
 from storywatch.sentences import split_sentences
-from storywatch.story import load_story
+from storywatch.extractors.story import load_story
 from tests.conftest import SEED_STORY, make_story
 
 TABLES = ("feeds", "entries", "articles", "page_versions", "verdicts", "novel_sentences", "sentence_facts", "version_diffs",

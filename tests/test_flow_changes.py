@@ -13,8 +13,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from flows.monitor import monitor_story
-from storywatch.demo.site import Page, load_articles, render_page, render_rss
+from storywatch.flows.monitor import monitor_story
+from storywatch.demo.sample_site import Page, load_articles, render_page, render_rss
 from tests.conftest import make_story
 from tests.test_flow import _query
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from storywatch.demo.site import EDITED_SLUG, build_pages, load_articles
+from storywatch.demo.sample_site import EDITED_SLUG, build_pages, load_articles
 from storywatch.facts import extract_facts
 from storywatch.novelty import MATCH_THRESHOLD, NoveltyIndex, features
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from storywatch.relevance import StoryProfile
-from storywatch.story import load_story
+from storywatch.extractors.story import load_story
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_STORY = ROOT / "seeds" / "meta-open-models"

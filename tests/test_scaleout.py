@@ -9,11 +9,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from flows.monitor import monitor_story
-from flows.runners import task_runner
-from storywatch.demo.site import DemoSite
+from storywatch.flows.monitor import monitor_story
+from storywatch.flows.runners import task_runner
+from storywatch.demo.sample_site import DemoSite
 from storywatch.errors import ConfigError
-from storywatch.story import load_story
+from storywatch.extractors.story import load_story
 from tests.conftest import SEED_STORY, comparable_views, make_story
 
 

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from storywatch.errors import ConfigError
-from storywatch.story import load_story
+from storywatch.extractors.story import load_story
 from tests.conftest import SEED_STORY
 
 

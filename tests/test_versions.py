@@ -1,7 +1,7 @@
 """Version diffs: added, removed, changed and moved sentences, whole paragraphs, the headline flag
 and the one-line summary."""
 
-from storywatch.demo.site import EDITED_SLUG, load_articles
+from storywatch.demo.sample_site import EDITED_SLUG, load_articles
 from storywatch.versions import diff_versions
 
 OLD = """Meta will make the first Avocado models available on December 9, the company said.

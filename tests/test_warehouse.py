@@ -11,8 +11,8 @@ import pytest
 
 from storywatch.errors import WarehouseError
 from tests.test_docs import README
-from warehouse.migrations import MIGRATIONS
-from warehouse.store import INSERT_CHUNK, Warehouse, _insert
+from storywatch.warehouse.migrations import MIGRATIONS
+from storywatch.warehouse.store import INSERT_CHUNK, Warehouse, _insert
 
 CONTRACT = {
     "judgments": ["story", "article_id", "url", "outlet", "title", "published_at", "first_seen_at", "relevance",
@@ -139,7 +139,7 @@ def test_upgrade_from_released_schema_keeps_data(tmp_path, fixture):
 
 
 def test_failed_migration_rolls_back_whole(tmp_path, monkeypatch):
-    import warehouse.migrations as migrations
+    import storywatch.warehouse.migrations as migrations
 
     def broken(con):
         con.execute("CREATE TABLE half_done (x INTEGER)")

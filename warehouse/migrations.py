@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 import duckdb
 
+from storywatch.warehouse.transaction import atomic
+
 
 def _m001_initial(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
@@ -258,13 +260,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     for name, step in MIGRATIONS:
         if name in done:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with atomic(con):
             step(con)
             con.execute("INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [name])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         applied.append(name)
     return applied

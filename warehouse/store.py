@@ -21,8 +21,9 @@ from storywatch.evolution import Evolution
 from storywatch.models import Decision, EntrySeen, FeedPoll, FeedState, Known, RunCounts, Verdict
 from storywatch.novelty import Fingerprint, SaidSentence
 from storywatch.urls import outlet_of
-from warehouse.migrations import migrate
-from warehouse.views import ensure_views
+from storywatch.warehouse.migrations import migrate
+from storywatch.warehouse.transaction import atomic
+from storywatch.warehouse.views import ensure_views
 
 
 def utc_naive(value: datetime | None) -> datetime | None:
@@ -285,6 +286,19 @@ class Warehouse:
         aware = lambda t: t.replace(tzinfo=timezone.utc) if t else None  # noqa: E731
         return [(r[0], r[1], r[2], aware(r[3]), aware(r[4])) for r in rows]
 
+    def failed_fetches(self, story: str, max_attempts: int) -> list[tuple[str, str, str]]:
+        """Articles whose page fetch failed fewer than `max_attempts` times: (article_id, url,
+        title), to be tried again even when their feed answers 304."""
+        return self.con.execute(
+            """
+            SELECT a.article_id, a.url, coalesce(a.title, '')
+            FROM articles a JOIN verdicts v USING (article_id)
+            WHERE v.story = ? AND v.verdict = 'fetch_failed' AND v.attempts < ?
+            ORDER BY a.first_seen_at, a.article_id
+            """,
+            [story, max_attempts],
+        ).fetchall()
+
     # ---- writes ------------------------------------------------------------------------------
 
     def start_run(self, run_id: str, story: str, started_at: datetime) -> None:
@@ -318,31 +332,20 @@ class Warehouse:
         holds the pass's developments, novelty and edit diffs; `checked` the (article_id, time)
         of every page fetched, for the re-check schedule; `buckets` the copy-index buckets of
         articles whose latest text is new to the index (they replace any stored before)."""
-        self.con.execute("BEGIN TRANSACTION")
         try:
-            self._save_feeds(story, polls, health)
-            self._save_entries(story, sightings)
-            self._save_decisions(run_id, story, decisions)
-            self._queue_alerts(run_id, story, outbox, finished_at)
-            if evolution is not None:
-                self._save_evolution(story, evolution, {d.article_id: d.page.fetched_at for d in decisions})
-            _update(self.con, "articles", "last_checked_at = u.v1", ("article_id",),
-                    [[aid, utc_naive(at)] for aid, at in checked])
-            self._save_buckets(story, buckets or {})
-            self._finish_run(run_id, counts, finished_at, "completed")
-            self.con.execute("COMMIT")
+            with atomic(self.con):
+                self._save_feeds(story, polls, health)
+                self._save_entries(story, sightings)
+                self._save_decisions(run_id, story, decisions)
+                self._queue_alerts(run_id, story, outbox, finished_at)
+                if evolution is not None:
+                    self._save_evolution(story, evolution, {d.article_id: d.page.fetched_at for d in decisions})
+                _update(self.con, "articles", "last_checked_at = u.v1", ("article_id",),
+                        [[aid, utc_naive(at)] for aid, at in checked])
+                self._save_buckets(story, buckets or {})
+                self._finish_run(run_id, counts, finished_at, "completed")
         except (duckdb.Error, OSError) as exc:  # disk full, file gone read-only: nothing was written
-            self._rollback()
             raise WarehouseError(f"{self.path}: cannot write this pass (nothing was saved): {_first_line(exc)}") from None
-        except BaseException:
-            self._rollback()
-            raise
-
-    def _rollback(self) -> None:
-        try:
-            self.con.execute("ROLLBACK")
-        except duckdb.Error:  # the transaction is already void (an I/O error aborts it)
-            pass
 
     def _save_evolution(self, story: str, evo: Evolution, seen_at: dict[str, datetime]) -> None:
         devs = [[story, d.article_id, d.version, d.sentence_no, d.sentence, utc_naive(seen_at[d.article_id])]

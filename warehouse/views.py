@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import duckdb
 
+from storywatch.warehouse.transaction import atomic
+
 VIEWS = {
     "latest_versions": """
         SELECT * FROM page_versions
@@ -126,11 +128,6 @@ EXAMPLE_QUERY = "SELECT * FROM daily_coverage"
 
 def ensure_views(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)create every view in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with atomic(con):
         for name, sql in VIEWS.items():
             con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise

@@ -1,4 +1,5 @@
-"""Console output: the one-screen run summary and the coverage table (rich)."""
+"""Console output (rich): the one-screen pass summary, the coverage table and `storywatch report`'s
+tables of the story over time."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from storywatch.models import Verdict
+from storywatch.render.page import when
 
 
 def render_summary(console: Console, result: dict, title: str = "storywatch pass") -> None:
@@ -51,3 +53,33 @@ def render_coverage(console: Console, rows: list[dict], story: str) -> None:
         table.add_row(published, row["verdict"], row["outlet"] or "", (row["title"] or "")[:70],
                       f"{row['relevance']:.2f}", str(row["versions"]))
     console.print(table)
+
+
+def render_report(console: Console, title: str, data: dict) -> None:
+    daily = Table(title=f"{title} — coverage by day", title_justify="left")
+    for name in ("day", "new", "syndicated", "seed copies", "updates", "outlets", "new outlets", "developments"):
+        daily.add_column(name, justify="left" if name == "day" else "right")
+    for r in data["daily"]:
+        daily.add_row(r["day"].isoformat(), *(str(r[k]) for k in ("new", "syndicated", "seed_copies", "updates",
+                                                                   "outlets", "new_outlets", "developments")))
+    console.print(daily)
+    firsts = Table(title="first reports", title_justify="left")
+    for name in ("fact", "kind", "outlet", "first seen"):
+        firsts.add_column(name)
+    for f in data["first_reports"][:25]:
+        firsts.add_row(f["fact"], f["kind"], f["outlet"] or "", when(f["first_seen_at"]))
+    console.print(firsts)
+    edited = Table(title="most edited", title_justify="left")
+    for name in ("article", "outlet", "versions", "last change"):
+        edited.add_column(name, overflow="fold")
+    for a in data["edited"][:10]:
+        edited.add_row(a["title"] or a["url"], a["outlet"] or "", str(a["versions"]), a["summary"])
+    console.print(edited)
+    latest = data["developments"][-10:]
+    devs = Table(title=f"latest developments ({len(data['developments'])} in all)", title_justify="left")
+    devs.add_column("published", no_wrap=True)
+    devs.add_column("outlet", no_wrap=True)
+    devs.add_column("development", overflow="fold")
+    for d in latest:
+        devs.add_row(when(d["published_at"]), d["outlet"] or "", d["sentence"])
+    console.print(devs)

@@ -7,7 +7,7 @@ import time
 import pytest
 from werkzeug import Response
 
-from flows.http import Fetcher, FetchPolicy, TransientFetchError
+from storywatch.flows.fetcher import Fetcher, FetchPolicy, TransientFetchError
 
 UA = "storywatch-test/1"
 
@@ -115,7 +115,7 @@ def test_unknown_host_is_a_temporary_failure():
 def test_non_html_page_is_judged_on_the_feed_text_or_not_at_all(httpserver):
     from datetime import datetime, timezone
 
-    from flows.tasks import _fetch_page
+    from storywatch.flows.tasks import _fetch_page
     from storywatch.models import FeedEntry
 
     httpserver.expect_request("/report.pdf").respond_with_data(b"%PDF-1.7 binary", content_type="application/pdf")

@@ -1,4 +1,5 @@
-"""Schedules for `storywatch serve`: one Prefect deployment of `monitor_story` per story."""
+"""`storywatch serve`: one Prefect deployment of `monitor_story` per story, on an interval or a
+cron schedule, and the local Prefect server that runs their schedules."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
+from prefect.types.entrypoint import EntrypointType
+
+from storywatch.config import Story
 from storywatch.errors import ConfigError
-from storywatch.story import Story
+from storywatch.flows.monitor import monitor_story
 
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -35,9 +39,9 @@ def parse_interval(text: str) -> timedelta:
 def deployments_for(stories: list[Story], db: Path, every: str | None, cron: str | None,
                     allow_private_hosts: bool) -> list:
     """Runner deployments (Prefect `RunnerDeployment`) for `prefect.serve`, one per story, each
-    limited to one run at a time; passes on the same file wait for each other."""
-    from flows.monitor import monitor_story
-
+    limited to one run at a time; passes on the same file wait for each other. Each run loads
+    the flow by its module path (storywatch.flows.monitor.monitor_story), never by file, so no
+    folder of ours is put on `sys.path` of the run or of its extraction workers."""
     if every and cron:
         raise ConfigError("give --every or --cron, not both")
     slugs = [s.slug for s in stories]
@@ -51,6 +55,7 @@ def deployments_for(stories: list[Story], db: Path, every: str | None, cron: str
             parameters={"story_dir": str(story.folder.resolve()), "db_path": str(db.resolve()),
                         "allow_private_hosts": allow_private_hosts},
             concurrency_limit=1,
+            entrypoint_type=EntrypointType.MODULE_PATH,
             **schedule,
         )
         for story in stories

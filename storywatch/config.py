@@ -1,25 +1,18 @@
-"""A story is a folder: seed articles (.txt, .md, .html) plus `story.toml` (title, thresholds,
-feeds file, fetch limits). Loading validates everything and rejects unknown keys."""
+"""A story's settings (`story.toml`: title, thresholds, feeds file, fetch limits, alerts,
+re-checks) as strict models that reject unknown keys, and the loaded `Story` itself. Pure:
+`storywatch.extractors.story` reads the folder."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from extractors.article import extract_article
-from extractors.feedlist import parse_feed_list
-from storywatch.errors import ConfigError
 from storywatch.models import FeedSource
 from storywatch.recheck import parse_tiers
-from storywatch.text import strip_chrome
-
-SEED_SUFFIXES = (".txt", ".md", ".html", ".htm")
 
 
 class _Strict(BaseModel):
@@ -120,54 +113,3 @@ class Story:
     feeds: list[FeedSource]
 
 
-def load_story(folder: str | Path, feeds_file: str | Path | None = None) -> Story:
-    """Read and validate a story folder; `feeds_file` overrides the one named in story.toml."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ConfigError(f"{folder}: story folder not found")
-    config = _read_config(folder / "story.toml")
-    feeds_path = Path(feeds_file) if feeds_file else folder / config.feeds
-    try:
-        feeds = parse_feed_list(feeds_path.read_bytes(), str(feeds_path))
-    except OSError as exc:
-        raise ConfigError(f"{feeds_path}: cannot read feeds file: {exc.strerror or exc}") from None
-    seeds = _read_seeds(folder)
-    return Story(slug=folder.resolve().name, folder=folder, config=config, seeds=seeds, feeds=feeds)
-
-
-def _read_config(path: Path) -> StoryConfig:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    try:
-        return StoryConfig.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ConfigError(f"{path}: field {field!r}: {first['msg']}") from None
-
-
-def _read_seeds(folder: Path) -> dict[str, str]:
-    seeds: dict[str, str] = {}
-    now = datetime.now(timezone.utc)
-    for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in SEED_SUFFIXES or path.name.startswith("."):
-            continue
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read seed: {exc.strerror or exc}") from None
-        if path.suffix.lower() in (".html", ".htm"):
-            text = extract_article(data, path.as_uri(), None, now).text
-        else:
-            text = data.decode("utf-8", errors="replace")
-        text = strip_chrome(text)
-        if not text:
-            raise ConfigError(f"{path}: seed has no article text")
-        seeds[path.name] = text
-    if not seeds:
-        raise ConfigError(f"{folder}: no seed articles (.txt, .md or .html files)")
-    return seeds

@@ -10,14 +10,15 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from string import Template
 from urllib.parse import parse_qs, urlsplit
+
+from storywatch.demo import loopback
+from storywatch.demo.loopback import LoopbackServer
 
 SITE_NAMES = {
     "techwire": "TechWire",
@@ -168,24 +169,9 @@ class DemoSite:
         return status, {"Content-Type": content_type, "ETag": etag}, body
 
 
-def serve(site_factory, host: str = "127.0.0.1") -> tuple[ThreadingHTTPServer, DemoSite]:  # noqa: ANN001
-    """Start the site on a free port in a daemon thread; `site_factory(base)` builds it."""
+def serve(site_factory) -> tuple[LoopbackServer, DemoSite]:  # noqa: ANN001
+    """Start the site on a free loopback port; `site_factory(base)` builds it."""
     holder: dict[str, DemoSite] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            status, headers, body = holder["site"].respond(self.path, self.headers.get("If-None-Match"))
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer((host, 0), Handler)
-    holder["site"] = site_factory(f"http://{host}:{server.server_address[1]}")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = loopback.serve(lambda path, headers: holder["site"].respond(path, headers.get("If-None-Match")))
+    holder["site"] = site_factory(server.base)
     return server, holder["site"]

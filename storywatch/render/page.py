@@ -1,4 +1,4 @@
-"""`storywatch report`: the story over time, for a terminal (rich) or as one self-contained HTML
+"""`storywatch report --html`: the story over time as one self-contained HTML
 page (inline CSS and SVG chart, no network needed to open it) with a PNG of the chart beside it
 for e-mail and chat. Reads only what `Warehouse.report` returns."""
 
@@ -7,9 +7,6 @@ from __future__ import annotations
 import html
 import io
 from datetime import date, datetime
-
-from rich.console import Console
-from rich.table import Table
 
 MAX_DEVELOPMENTS_SHOWN = 200
 
@@ -48,7 +45,7 @@ def chart(daily: list[dict], title: str) -> tuple[str, bytes]:
     return svg.getvalue().split("?>", 1)[-1], png.getvalue()
 
 
-def _when(value: datetime | date | None) -> str:
+def when(value: datetime | date | None) -> str:
     if value is None:
         return "—"
     return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else value.isoformat()
@@ -72,7 +69,7 @@ def render_html(title: str, data: dict, svg: str, png_name: str) -> str:
         "td,th{text-align:left;padding:.35em .5em;border-bottom:1px solid #eee;vertical-align:top}"
         ".fact{display:inline-block;background:#fff4d6;border-radius:4px;padding:0 .35em;margin:0 .2em .2em 0;font-size:.85em}"
         ".day{color:#57606a;white-space:nowrap}.muted{color:#57606a}svg{max-width:100%;height:auto}</style></head><body>",
-        f"<h1>{_e(title)}</h1><p class='muted'>storywatch report · generated {_when(datetime.now())}</p>",
+        f"<h1>{_e(title)}</h1><p class='muted'>storywatch report · generated {when(datetime.now())}</p>",
         "<div class='kpi'>"
         f"<div><b>{counts['new']}</b>new articles</div><div><b>{counts['syndicated']}</b>syndicated copies</div>"
         f"<div><b>{counts['seed_copy']}</b>seed copies</div><div><b>{outlets}</b>outlets</div>"
@@ -91,7 +88,7 @@ def render_html(title: str, data: dict, svg: str, png_name: str) -> str:
         if article != current:
             current = article
             edit = " · <b>edit</b>" if d["version"] > 1 else ""
-            parts.append(f"<tr><th colspan=2><span class='day'>{_when(d['published_at'])}</span> · {_e(d['outlet'])}{edit} · "
+            parts.append(f"<tr><th colspan=2><span class='day'>{when(d['published_at'])}</span> · {_e(d['outlet'])}{edit} · "
                          f"<a href='{_e(d['url'])}'>{_e(d['title'])}</a></th></tr>")
         facts = "".join(f"<span class='fact'>{_e(f)}</span>" for f in d["facts"] or [])
         parts.append(f"<tr><td style='width:1.5em'>•</td><td>{_e(d['sentence'])}<br>{facts}</td></tr>")
@@ -105,43 +102,13 @@ def render_html(title: str, data: dict, svg: str, png_name: str) -> str:
                  "<th>last change</th></tr>")
     for a in data["edited"]:
         parts.append(f"<tr><td><a href='{_e(a['url'])}'>{_e(a['title'])}</a></td><td>{_e(a['outlet'])}</td>"
-                     f"<td>{a['versions']}</td><td>{_e(a['summary'])} <span class='muted'>{_when(a['fetched_at'])}</span></td></tr>")
+                     f"<td>{a['versions']}</td><td>{_e(a['summary'])} <span class='muted'>{when(a['fetched_at'])}</span></td></tr>")
     if not data["edited"]:
         parts.append("<tr><td colspan=4 class='muted'>No edits seen yet.</td></tr>")
     parts.append("</table><h2>Coverage</h2><table><tr><th>published</th><th>verdict</th><th>outlet</th><th>title</th>"
                  "<th>relevance</th></tr>")
     for c in data["coverage"]:
-        parts.append(f"<tr><td class='day'>{_when(c['published_at'])}</td><td>{_e(c['verdict'])}</td><td>{_e(c['outlet'])}</td>"
+        parts.append(f"<tr><td class='day'>{when(c['published_at'])}</td><td>{_e(c['verdict'])}</td><td>{_e(c['outlet'])}</td>"
                      f"<td><a href='{_e(c['url'])}'>{_e(c['title'])}</a></td><td>{c['relevance']:.2f}</td></tr>")
     parts.append("</table></body></html>")
     return "\n".join(parts)
-
-
-def render_terminal(console: Console, title: str, data: dict) -> None:
-    daily = Table(title=f"{title} — coverage by day", title_justify="left")
-    for name in ("day", "new", "syndicated", "seed copies", "updates", "outlets", "new outlets", "developments"):
-        daily.add_column(name, justify="left" if name == "day" else "right")
-    for r in data["daily"]:
-        daily.add_row(r["day"].isoformat(), *(str(r[k]) for k in ("new", "syndicated", "seed_copies", "updates",
-                                                                   "outlets", "new_outlets", "developments")))
-    console.print(daily)
-    firsts = Table(title="first reports", title_justify="left")
-    for name in ("fact", "kind", "outlet", "first seen"):
-        firsts.add_column(name)
-    for f in data["first_reports"][:25]:
-        firsts.add_row(f["fact"], f["kind"], f["outlet"] or "", _when(f["first_seen_at"]))
-    console.print(firsts)
-    edited = Table(title="most edited", title_justify="left")
-    for name in ("article", "outlet", "versions", "last change"):
-        edited.add_column(name, overflow="fold")
-    for a in data["edited"][:10]:
-        edited.add_row(a["title"] or a["url"], a["outlet"] or "", str(a["versions"]), a["summary"])
-    console.print(edited)
-    latest = data["developments"][-10:]
-    devs = Table(title=f"latest developments ({len(data['developments'])} in all)", title_justify="left")
-    devs.add_column("published", no_wrap=True)
-    devs.add_column("outlet", no_wrap=True)
-    devs.add_column("development", overflow="fold")
-    for d in latest:
-        devs.add_row(_when(d["published_at"]), d["outlet"] or "", d["sentence"])
-    console.print(devs)

@@ -1,0 +1,5 @@
+"""`python -m storywatch`: the same command as `storywatch`."""
+
+from storywatch.cli import app
+
+app()
