@@ -17,14 +17,16 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-import threading
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+STORY_TOML = ('title = "Meta open-sources its new models"\nfeeds = "feeds.txt"\n'
+              "[thresholds]\nrelevance = 0.4\n"
+              "[fetch]\nretries = 0\ntimeout_seconds = 5\n"
+              "max_pages_per_feed = 5000\nconcurrency = 8\nmax_bytes = 20000000\n")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -52,8 +54,14 @@ def main() -> None:
     pages = load_pages(args.corpus, args.limit)
     routes: dict[str, tuple[str, bytes]] = {p: ("text/html", b) for p, b in pages.items()}
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), None)
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    from storywatch.demo.loopback import serve
+
+    def respond(path: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
+        content_type, body = routes.get(path, ("text/plain", b""))
+        return 200 if path in routes else 404, {"Content-Type": content_type}, body
+
+    server = serve(respond)
+    base = server.base
     now = format_datetime(datetime.now(timezone.utc))
     subsets = sorted({p.split("/")[1] for p in pages})
     for subset in subsets:
@@ -62,29 +70,15 @@ def main() -> None:
         routes[f"/feeds/{subset}.xml"] = ("application/rss+xml",
             f'<?xml version="1.0"?><rss version="2.0"><channel><title>{subset}</title>{items}</channel></rss>'.encode())
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            content_type, body = routes.get(self.path, ("text/plain", b""))
-            self.send_response(200 if self.path in routes else 404)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *a: object) -> None:
-            pass
-
-    server.RequestHandlerClass = Handler
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-
     import trafilatura
 
-    from storywatch.cli import run_pass
-    from tests.conftest import make_story
+    from storywatch.demo.story_folder import write_story
+    from storywatch.extractors.story import packaged_stories
+    from storywatch.flows.monitor import run_pass
 
     with tempfile.TemporaryDirectory() as tmp:
-        story = make_story(Path(tmp), [f"{base}/feeds/{s}.xml" for s in subsets],
-                           "max_pages_per_feed = 5000\nconcurrency = 8\nmax_bytes = 20000000\n")
+        story = write_story(Path(tmp), packaged_stories()["meta-open-models"],
+                            [f"{base}/feeds/{s}.xml" for s in subsets], STORY_TOML)
         db = Path(tmp) / "corpus.duckdb"
         t0 = time.perf_counter()
         for body in pages.values():
@@ -99,7 +93,7 @@ def main() -> None:
         judged = sum(verdicts.values())
         sources = dict(con.execute("SELECT text_source, count(*) FROM page_versions GROUP BY 1").fetchall())
         top = con.execute("SELECT relevance, url FROM judgments ORDER BY relevance DESC LIMIT 5").fetchall()
-    server.shutdown()
+    server.close()
     n = len(pages)
     print(f"pages listed {n}   judged {judged}   ({'every page judged' if judged == n else 'MISSING ' + str(n - judged)})")
     print("verdicts:", dict(verdicts))

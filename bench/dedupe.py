@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -33,11 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from storywatch.dedupe import JACCARD_COPY, JACCARD_FLOOR, NUM_PERM, overlap, signature
+from storywatch.text import content_hash, words
 
-from storywatch.dedupe import JACCARD_COPY, JACCARD_FLOOR, NUM_PERM, overlap, signature  # noqa: E402
-from storywatch.text import content_hash, words  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CHROME = "Skip to main content\nMenu\nShare this story\n{}\nComments\nLoading comments…\nMost read\nNewsletter sign-up"
 REWRITTEN = "Rewritten headline for the syndication partner"

@@ -56,13 +56,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "bench"))  # the sibling benches imported below
 
 import dedupe as dedupe_bench  # noqa: E402
 import relevance as relevance_bench  # noqa: E402
 
-from extractors.article import choose_text, extract_article  # noqa: E402
+from storywatch.extractors.article import choose_text, extract_article  # noqa: E402
 from storywatch.text import words  # noqa: E402
 
 BASELINE_FILE = ROOT / "bench" / "baseline.json"
@@ -225,7 +224,7 @@ def day(value) -> str | None:
 
 def demo_pages():
     """Every demo article rendered in every outlet's template (the fixtures' extraction set)."""
-    from storywatch.demo.site import SITE_NAMES, Page, load_articles, render_page
+    from storywatch.demo.sample_site import SITE_NAMES, Page, load_articles, render_page
 
     pages = []
     for a in load_articles():
@@ -323,7 +322,7 @@ def feed_outcome(body: bytes, url: str, content_type: str) -> dict:
     parser leaves out on purpose and says so (no usable link, a repeat of an item in the feed)."""
     import feedparser
 
-    from extractors.feeds import parse_feed
+    from storywatch.extractors.feeds import parse_feed
 
     ours = parse_feed(body, url, content_type)
     raw = feedparser.parse(body, response_headers={"content-location": url, "content-type": content_type},
@@ -524,7 +523,7 @@ def measure(corpus: Path | None, workers: int) -> Report:
 
 def demo_copy_set(demo: list[dict], results: dict, workers: int):
     """Demo articles in their own outlet (originals) and re-rendered in other outlets' templates."""
-    from storywatch.demo.site import SITE_NAMES, Page, render_page
+    from storywatch.demo.sample_site import SITE_NAMES, Page, render_page
 
     outlets = list(SITE_NAMES)
     rng = random.Random(5)

@@ -8,7 +8,7 @@
 Figures, not a test: nothing here fails a build. Three targets:
 
 1. warm   A pass over `--feeds` feeds where nothing is new should cost little more than one
-          Prefect flow run. A ThreadingHTTPServer on 127.0.0.1 (a thread of this process) serves
+          Prefect flow run. storywatch.demo.loopback on 127.0.0.1 (a thread of this process) serves
           /feed/N.xml (3 items each, linking to /page/N-J: short HTML articles of a few paragraphs)
           with an ETag, answering If-None-Match with 304, and counts requests per kind. On
           Prefect's temporary server (its own PREFECT_HOME in a temp dir, heartbeats off) a trivial
@@ -64,17 +64,19 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from loopback import REFUSED, loopback_only  # bench/loopback.py, beside this script
+from storywatch.demo.loopback import serve
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-SEED_STORY = ROOT / "seeds" / "meta-open-models"
+STORY_TOML = ('title = "Meta open-sources its new models"\nfeeds = "feeds.txt"\n'
+              "[thresholds]\nrelevance = 0.4\n"
+              "[fetch]\nretries = 0\ntimeout_seconds = 20\nmax_pages_per_feed = 100\n")
 PARTS = ("warm", "dedupe", "rss")
 SEED = 11
 PASS_TIMEOUT = 3600  # seconds for the rss subprocess (start-up, pass and report)
@@ -107,10 +109,17 @@ def prefect_env(home: Path) -> None:
 
 # --- texts ------------------------------------------------------------------------------------------
 
-def seed_texts() -> dict[str, str]:
-    from storywatch.story import load_story
+def seed_story() -> Path:
+    """The packaged story whose seeds every part uses."""
+    from storywatch.extractors.story import packaged_stories
 
-    return load_story(SEED_STORY).seeds
+    return packaged_stories()["meta-open-models"]
+
+
+def seed_texts() -> dict[str, str]:
+    from storywatch.extractors.story import load_story
+
+    return load_story(seed_story()).seeds
 
 
 def shuffled(rng: random.Random, vocab: list[str], n: int, sentence: int = 14) -> str:
@@ -191,7 +200,9 @@ class Site:
             routes[f"/feed/{n}.xml"] = ("application/rss+xml; charset=utf-8", feed, _etag(feed))
         self.routes = routes
 
-    def respond(self, target: str, if_none_match: str | None) -> tuple[int, dict[str, str], bytes]:
+    def respond(self, target: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
+        """The loopback server's responder: counts each request by kind and status."""
+        if_none_match = headers.get("If-None-Match")
         path = urlsplit(target).path
         kind = "feed" if path.startswith("/feed/") else "page"
         route = self.routes.get(path)
@@ -209,66 +220,25 @@ class Site:
         return 200, {"Content-Type": content_type, "ETag": etag}, body
 
 
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 512
-    daemon_threads = True
-
-
-def serve(site: Site) -> tuple[_Server, str]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        timeout = 30  # an idle keep-alive connection is closed after this
-
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            status, headers, body = site.respond(self.path, self.headers.get("If-None-Match"))
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if body:
-                self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = _Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
-def make_story(folder: Path, feed_urls: list[str]) -> Path:
-    """As tests/conftest.py make_story does: the five real seeds, a feeds.txt, a story.toml."""
-    story = folder / "meta-open-models"
-    story.mkdir(parents=True, exist_ok=True)
-    for seed in SEED_STORY.glob("*.txt"):
-        shutil.copy(seed, story / seed.name)
-    (story / "feeds.txt").write_text("\n".join(feed_urls) + "\n", encoding="utf-8")
-    (story / "story.toml").write_text(
-        'title = "Meta open-sources its new models"\nfeeds = "feeds.txt"\n'
-        "[thresholds]\nrelevance = 0.4\n"
-        "[fetch]\nretries = 0\ntimeout_seconds = 20\nmax_pages_per_feed = 100\n",
-        encoding="utf-8",
-    )
-    return story
-
-
 # --- 1. warm pass -----------------------------------------------------------------------------------
 
 def run_warm(tmp: Path, feeds: int, rows: list, notes: list[str]) -> None:
     site = Site()
-    server, base = serve(site)
+    server = serve(site.respond, keep_alive=True)  # HTTP/1.1: connections reused, as a pass's client does
+    base = server.base
     try:
         t = time.monotonic()
         site.build(base, feeds, 3, 0.5, random.Random(SEED), seed_vocab())
         print(f"[warm] site: {feeds} feeds, {feeds * 3} pages, built in {time.monotonic() - t:.1f}s", flush=True)
-        story = make_story(tmp / "warm", [f"{base}/feed/{n}.xml" for n in range(feeds)])
+        from storywatch.demo.story_folder import write_story
+
+        story = write_story(tmp / "warm", seed_story(), [f"{base}/feed/{n}.xml" for n in range(feeds)], STORY_TOML)
         db = tmp / "warm" / "warm.duckdb"
 
         from prefect import flow
         from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-        from flows.monitor import monitor_story
+        from storywatch.flows.monitor import monitor_story
 
         @flow(name="scale-trivial")
         def trivial() -> int:
@@ -298,8 +268,7 @@ def run_warm(tmp: Path, feeds: int, rows: list, notes: list[str]) -> None:
                       f"{result['pages_fetched']}; server {passes[name][2]}", flush=True)
         _stop_extraction_pool()
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
 
     cold_wall, cold, cold_srv = passes["cold"]
     warm_wall, warm, warm_srv = passes["warm"]
@@ -326,7 +295,7 @@ def run_warm(tmp: Path, feeds: int, rows: list, notes: list[str]) -> None:
 
 def _stop_extraction_pool() -> None:
     """Stop this process's extraction workers (idle after the passes) so they hold no memory."""
-    import flows.extraction as extraction
+    import storywatch.flows.extraction as extraction
 
     pool = extraction._pool
     if pool is not None:
@@ -449,7 +418,7 @@ def _rss_mb() -> float:
 
 def build_warehouse(db: Path, slug: str, n: int, rng: random.Random, vocab: list[str]) -> float:
     """`n` historic articles, written with INSERT … SELECT … FROM range(n); returns seconds taken."""
-    from warehouse.store import Warehouse
+    from storywatch.warehouse.store import Warehouse
 
     t = time.monotonic()
     on_pool = [shuffled(rng, vocab, 42) for _ in range(300)]
@@ -557,13 +526,16 @@ def run_rss(tmp: Path, pages: int, history: int, rows: list, notes: list[str]) -
     vocab = seed_vocab()
     folder = tmp / "rss"
     site = Site()
-    server, base = serve(site)
+    server = serve(site.respond, keep_alive=True)  # HTTP/1.1: connections reused, as a pass's client does
+    base = server.base
     try:
         t = time.monotonic()
         site.build(base, feeds, per_feed, 0.3, random.Random(SEED + 2), vocab, paragraphs=3, words_per_paragraph=45)
         print(f"[rss] site: {feeds} feeds, {feeds * per_feed} pages, built in {time.monotonic() - t:.1f}s", flush=True)
-        story = make_story(folder, [f"{base}/feed/{n}.xml" for n in range(feeds)])
-        from storywatch.story import load_story
+        from storywatch.demo.story_folder import write_story
+        from storywatch.extractors.story import load_story
+
+        story = write_story(folder, seed_story(), [f"{base}/feed/{n}.xml" for n in range(feeds)], STORY_TOML)
 
         slug = load_story(story).slug
         db = folder / "history.duckdb"
@@ -597,8 +569,7 @@ def run_rss(tmp: Path, pages: int, history: int, rows: list, notes: list[str]) -
         report = json.loads(out.read_text())
         served = site.snapshot()
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
 
     result = report["result"]
     workers = report["workers_hwm_mb"]
@@ -654,8 +625,8 @@ def run_pass(story: str, db: str, out: str) -> None:
     from prefect import flow
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    import flows.extraction as extraction
-    from flows.monitor import monitor_story
+    import storywatch.flows.extraction as extraction
+    from storywatch.flows.monitor import monitor_story
 
     @flow(name="scale-trivial")
     def trivial() -> int:

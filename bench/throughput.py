@@ -6,7 +6,7 @@ same run.
     .venv/bin/python bench/throughput.py --pages 200 --feeds 8     # a quick look
     .venv/bin/python bench/throughput.py --only bound,naive        # some contenders only
 
-The site: a threaded HTTP server on 127.0.0.1 (in this process) serves every page of
+The site: storywatch.demo.loopback's HTTP server on 127.0.0.1 (a thread of this process) serves every page of
 ../shared/corpus/pages (gzip-decoded, text/html) under a path made from its original URL, plus
 `--variants` copies of each page, chosen in turn from
     tracking  the same HTML, same path, with ?utm_source=…&utm_medium=…&utm_campaign=… (storywatch
@@ -59,14 +59,18 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from loopback import REFUSED, loopback_only  # bench/loopback.py, beside this script
+
+if TYPE_CHECKING:
+    from storywatch.demo.loopback import LoopbackServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
@@ -74,6 +78,7 @@ CONTENDERS = ("bound", "storywatch", "naive", "cli")
 VARIANT_KINDS = ("tracking", "mirror", "edited")
 TRACKING_QUERY = "utm_source=rss&utm_medium=feed&utm_campaign=throughput"
 SEED = 7
+STORY = "meta-open-models"  # the packaged story whose seeds the storywatch contender's story folder gets
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 STORY_TOML = """title = "Meta open-sources its new models"
 feeds = "feeds.txt"
@@ -259,7 +264,9 @@ class Site:
         with self.lock:
             self.stats = {"requests": 0, "200": 0, "304": 0, "404": 0, "bytes": 0, "feeds": 0}
 
-    def respond(self, target: str, if_none_match: str | None) -> tuple[int, dict[str, str], bytes]:
+    def respond(self, target: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
+        """The loopback server's responder: counts every request."""
+        if_none_match = headers.get("If-None-Match")
         path = urlsplit(target).path
         route = self.routes.get(path) or self.routes.get(path.rstrip("/"))
         with self.lock:
@@ -284,42 +291,15 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
 
 
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 256
-    daemon_threads = True
+def serve_site(entries: list[Entry], bodies: dict[str, bytes], feeds: int) -> tuple[LoopbackServer, Site, str]:
+    """The site on storywatch.demo.loopback, HTTP/1.1 (connections reused); its feeds name the
+    server's own URL, so the server starts first and the site is built for it."""
+    from storywatch.demo.loopback import serve  # here, not at the top: a contender process times its imports
 
-
-def serve(entries: list[Entry], bodies: dict[str, bytes], feeds: int) -> tuple[_Server, Site, str]:
     holder: dict[str, Site] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        timeout = 60  # an idle keep-alive connection is closed after this
-
-        def _answer(self, with_body: bool) -> None:
-            status, headers, body = holder["site"].respond(self.path, self.headers.get("If-None-Match"))
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if with_body and body:
-                self.wfile.write(body)
-
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            self._answer(True)
-
-        def do_HEAD(self) -> None:  # noqa: N802
-            self._answer(False)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = _Server(("127.0.0.1", 0), Handler)
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    holder["site"] = Site(entries, bodies, feeds, base)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-    return server, holder["site"], base
+    server = serve(lambda path, headers: holder["site"].respond(path, headers), keep_alive=True)
+    holder["site"] = Site(entries, bodies, feeds, server.base)
+    return server, holder["site"], server.base
 
 
 # --- measuring -------------------------------------------------------------------------------------
@@ -483,14 +463,14 @@ def contender_storywatch(args: argparse.Namespace, site: dict, workdir: Path) ->
     from prefect import flow
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.monitor import monitor_story
+    from storywatch.flows.monitor import monitor_story
     imports = time.monotonic() - t_import
 
     @flow(name="throughput-noop")
     def noop() -> int:
         return 1
 
-    story = workdir / "story"
+    story = workdir / STORY
     db = workdir / "storywatch.duckdb"
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         cpu0, t0 = own_cpu(), time.monotonic()
@@ -565,7 +545,6 @@ RUNNERS = {"bound": contender_bound, "storywatch": contender_storywatch, "naive"
 
 
 def child_main(args: argparse.Namespace) -> int:
-    sys.path.insert(0, str(ROOT))
     loopback_only("throughput bench")
     workdir = Path(args.workdir)
     site = json.loads((workdir / "site.json").read_text("utf-8"))
@@ -606,7 +585,7 @@ def measure(args: argparse.Namespace, only: list[str]) -> tuple[list[Row], dict]
     t0 = time.monotonic()
     entries, bodies = build_site(args.corpus, args.pages, args.variants, args.feeds, now)
     build_s = time.monotonic() - t0
-    server, site, base = serve(entries, bodies, args.feeds)
+    server, site, base = serve_site(entries, bodies, args.feeds)
     workdir = Path(tempfile.mkdtemp(prefix="storywatch-throughput-"))
     feed_urls = [base + feed_path(i) for i in range(args.feeds)]
     page_urls = [base + e.link_suffix for e in entries]
@@ -619,8 +598,7 @@ def measure(args: argparse.Namespace, only: list[str]) -> tuple[list[Row], dict]
     env = dict(os.environ)
     env.pop("PREFECT_API_URL", None)
     env.update({"PREFECT_HOME": str(workdir / "prefect-home"), "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "PREFECT_LOGGING_LEVEL": "WARNING",
-                "PYTHONPATH": str(ROOT)})
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "PREFECT_LOGGING_LEVEL": "WARNING"})
 
     def refused(m: Measured) -> str:
         r = m.result.get("refused") or []
@@ -650,12 +628,10 @@ def measure(args: argparse.Namespace, only: list[str]) -> tuple[list[Row], dict]
                                        f"{r['workers']} workers; text from {r['articles']}" + refused(m))
                         if m.ok else failed("bound", m))
         if "storywatch" in only:
-            story = workdir / "story"
-            story.mkdir()
-            for seed in (ROOT / "seeds" / "meta-open-models").glob("*.txt"):
-                shutil.copy(seed, story / seed.name)
-            (story / "feeds.txt").write_text("\n".join(feed_urls) + "\n", "utf-8")
-            (story / "story.toml").write_text(STORY_TOML, "utf-8")
+            from storywatch.demo.story_folder import write_story
+            from storywatch.extractors.story import packaged_stories
+
+            write_story(workdir, packaged_stories()[STORY], feed_urls, STORY_TOML)  # workdir / STORY
             for phase in ("cold", "warm"):
                 progress(f"storywatch {phase} pass")
                 site.reset()
@@ -700,7 +676,6 @@ def measure(args: argparse.Namespace, only: list[str]) -> tuple[list[Row], dict]
                             f"server: {server_note(stats)}" + refused(m)) if m.ok else failed("naive", m))
         if "cli" in only:
             progress("cli: trafilatura --input-file")
-            sys.path.insert(0, str(ROOT))
             config = cli_config(workdir)
             (workdir / "urls.txt").write_text("\n".join(page_urls) + "\n", "utf-8")
             out = workdir / "cli-out"
@@ -726,8 +701,7 @@ def measure(args: argparse.Namespace, only: list[str]) -> tuple[list[Row], dict]
             else:
                 rows.append(failed("cli", m))
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
     return rows, info
