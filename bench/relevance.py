@@ -1,52 +1,91 @@
-"""Relevance benchmark: the seed-derived scorer against a keyword baseline on every labeled set.
+"""Relevance benchmark: does the on-story decision hold on stories it was not tuned on?
 
 Run from the project root:  .venv/bin/python bench/relevance.py
 
-Labeled sets (labels on_story / same_actors / off_topic):
-  tuning    tests/fixtures/relevance.jsonl + storywatch/demo/site/articles.json (also shown apart)
-  holdout   tests/fixtures/relevance_holdout.jsonl    (written before tuning; validation only)
+Stories (labels on_story / same_actors / off_topic; real coverage rewritten, sources in each
+folder's SOURCES.md):
+  tuning    meta-open-models (tests/fixtures/relevance*.jsonl + the demo's articles),
+            bench/stories/court-ruling, bench/stories/product-recall
+  held out  bench/stories/disaster, election, sports-final: written before any tuning, never
+            scored while choosing the rule's constants, reported apart
 
-Columns: ROC AUC of on_story against everything else and against same_actors alone; at the threshold
-in seeds/meta-open-models/story.toml: on-story recall, off-topic false-positive rate and the share of
-same_actors pieces above it; mean scoring time per article, and the scorer's time as a multiple of the
-baseline's in the same run.
+Rules, each at the story's own decision with default settings:
+  derived       the story's derived threshold (StoryProfile.threshold) and the time rule
+                (articles published more than 7 days before the seeds' start are off)
+  content only  the derived threshold alone, as if no article carried a date
+  + not/        derived, plus the folder's 3 counter-examples (nearest-neighbour rule)
+  score@0.4     the scorer before this change: the same score at the fixed threshold 0.4
+  tfidf         a plain TF-IDF cosine to the seeds' centroid, at half the least typical seed's
+                held-out cosine (the same derivation as ours, on the plain baseline)
 
-Baseline: an article is on-story if it contains any of the seeds' top-5 terms (`top_terms(5)`,
-matched as whole words, case-insensitive); its AUC ranks by how many of the five it contains.
+Columns: ROC AUC of on_story against the rest (of the rule's score), core recall, the share of
+same_actors and of off_topic judged on-story, and mean milliseconds per article beside the
+score@0.4 scorer's, measured in the same run.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
 import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
-from storywatch.extractors.story import load_story, packaged_stories
-from storywatch.relevance import StoryProfile
+from storywatch.extractors.story import packaged_stories
+from storywatch.judge import Judge
+from storywatch.relevance import StoryProfile, cosine, term_vector
 from storywatch.text import words
+from storywatch.timeline import seed_date, story_start
 
 ROOT = Path(__file__).resolve().parents[1]
 STORY = packaged_stories()["meta-open-models"]
-REPEATS = 3  # timing: best of this many passes over each set
+STORIES = ROOT / "bench" / "stories"
+TUNING = ("court-ruling", "product-recall")
+HELD_OUT = ("disaster", "election", "sports-final")
+LABELS = ("on_story", "same_actors", "off_topic")
+
+
+@dataclass
+class Labeled:
+    name: str
+    group: str
+    seeds: dict[str, str]
+    counter: dict[str, str]
+    articles: list[tuple[str, str, datetime | None]]  # (label, text, published)
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def load_sets() -> dict[str, list[tuple[str, str]]]:
-    """set name -> [(label, text)]"""
-
-    def jsonl(path: Path) -> list[tuple[str, str]]:
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return [(r["label"], f"{r['title']}\n{r['text']}") for r in rows]
-
+    """The seed story's labeled sets: set name -> [(label, text)] (also read by bench/quality.py)."""
     demo = json.loads((ROOT / "storywatch/demo/site/articles.json").read_text(encoding="utf-8"))
-    fixtures = jsonl(ROOT / "tests/fixtures/relevance.jsonl")
+    fixtures = [(r["label"], f"{r['title']}\n{r['text']}") for r in _jsonl(ROOT / "tests/fixtures/relevance.jsonl")]
     demo_rows = [(a["label"], a["headline"] + "\n" + "\n".join(a["paragraphs"])) for a in demo]
-    return {
-        "tuning": fixtures + demo_rows,
-        "holdout": jsonl(ROOT / "tests/fixtures/relevance_holdout.jsonl"),
-        " fixtures": fixtures,    # the tuning set's two sources, broken out
-        " demo": demo_rows,
-    }
+    holdout = [(r["label"], f"{r['title']}\n{r['text']}") for r in _jsonl(ROOT / "tests/fixtures/relevance_holdout.jsonl")]
+    return {"tuning": fixtures + demo_rows, "holdout": holdout}
+
+
+def _texts(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))} if folder.is_dir() else {}
+
+
+def stories() -> list[Labeled]:
+    meta_seeds = {p.name: p.read_text(encoding="utf-8") for p in sorted(STORY.glob("*.txt"))}
+    meta = [(label, text, None) for rows in load_sets().values() for label, text in rows if label in LABELS]
+    found = [Labeled("meta-open-models", "tuning", meta_seeds, {}, meta)]
+    for group, names in (("tuning", TUNING), ("held out", HELD_OUT)):
+        for name in names:
+            folder = STORIES / name
+            articles = [(r["label"], f"{r['title']}\n{r['text']}",
+                         datetime.fromisoformat(r["published"]).replace(hour=12, tzinfo=timezone.utc))
+                        for r in _jsonl(folder / "articles.jsonl")]
+            found.append(Labeled(name, group, _texts(folder / "seeds"), _texts(folder / "not"), articles))
+    return found
 
 
 def auc(pos: list[float], neg: list[float]) -> float:
@@ -57,6 +96,7 @@ def auc(pos: list[float], neg: list[float]) -> float:
 
 
 def keyword_baseline(top: list[str]):
+    """On-story if the text holds any of `top` as whole words; ranks by how many (bench/quality.py)."""
     phrases = [" ".join(words(t)) for t in top]
 
     def count(text: str) -> float:
@@ -66,69 +106,91 @@ def keyword_baseline(top: list[str]):
     return count
 
 
-def timed(fn, texts: list[str]) -> tuple[list[float], float]:
-    """Scores and mean milliseconds per text (best of REPEATS passes)."""
-    best = float("inf")
-    scores: list[float] = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        scores = [fn(t) for t in texts]
-        best = min(best, time.perf_counter() - start)
-    return scores, 1000 * best / len(texts)
-
-
 def row(labels: list[str], scores: list[float], threshold: float) -> dict[str, float]:
-    by = {k: [s for lab, s in zip(labels, scores) if lab == k] for k in ("on_story", "same_actors", "off_topic")}
-    on, sa, off = by["on_story"], by["same_actors"], by["off_topic"]
-    return {
-        "auc": auc(on, sa + off),
-        "auc_sa": auc(on, sa),
-        "recall": sum(s >= threshold for s in on) / len(on),
-        "fp": sum(s >= threshold for s in off) / len(off),
-        "sa": sum(s >= threshold for s in sa) / len(sa),
-    }
+    """AUC and the shares above `threshold` per label (bench/quality.py's relevance rows)."""
+    return summary(labels, scores, [s >= threshold for s in scores])
+
+
+def summary(labels: list[str], scores: list[float], on: list[bool]) -> dict[str, float]:
+    by = {k: [(s, o) for lab, s, o in zip(labels, scores, on) if lab == k] for k in LABELS}
+    share = {k: sum(o for _, o in v) / len(v) if v else float("nan") for k, v in by.items()}
+    return {"auc": auc([s for s, _ in by["on_story"]], [s for k in LABELS[1:] for s, _ in by[k]]),
+            "auc_sa": auc([s for s, _ in by["on_story"]], [s for s, _ in by["same_actors"]]),
+            "recall": share["on_story"], "sa": share["same_actors"], "fp": share["off_topic"]}
 
 
 def setup() -> tuple[StoryProfile, float, list[str], float]:
-    """The seed story's profile, its configured threshold, its seeds and the build time (ms)."""
-    threshold = tomllib.loads((STORY / "story.toml").read_text(encoding="utf-8"))["thresholds"]["relevance"]
-    seeds = list(load_story(STORY).seeds.values())
+    """The seed story's profile, its decision threshold (story.toml's, else derived), its seeds
+    and the build time in ms (bench/quality.py)."""
+    configured = tomllib.loads((STORY / "story.toml").read_text(encoding="utf-8")).get("thresholds", {})
+    seeds = [p.read_text(encoding="utf-8") for p in sorted(STORY.glob("*.txt"))]
     start = time.perf_counter()
     profile = StoryProfile.from_seeds(seeds)
-    return profile, threshold, seeds, 1000 * (time.perf_counter() - start)
+    build_ms = 1000 * (time.perf_counter() - start)
+    return profile, configured.get("relevance", profile.threshold()), seeds, build_ms
+
+
+def tfidf_centroid(seeds: list[str]):
+    """Cosine to the seeds' centroid, and half the least typical seed's held-out cosine."""
+    vectors = [term_vector(s) for s in seeds]
+
+    def centroid(vs: list[dict[str, float]]) -> dict[str, float]:
+        total: Counter[str] = Counter()
+        for v in vs:
+            total.update(v)
+        norm = math.sqrt(sum(w * w for w in total.values())) or 1.0
+        return {t: w / norm for t, w in total.items()}
+
+    held = [cosine(vectors[i], centroid(vectors[:i] + vectors[i + 1:])) for i in range(len(vectors))]
+    whole = centroid(vectors)
+    return (lambda text: cosine(term_vector(text), whole)), 0.5 * min(held)
+
+
+def evaluate(story: Labeled) -> dict[str, tuple[dict[str, float], float]]:
+    """rule -> (summary, ms per article)."""
+    labels = [a[0] for a in story.articles]
+    started = story_start(None, [seed_date(t) for t in story.seeds.values()])
+    plain = Judge.for_story(story.seeds)
+    with_not = Judge.for_story(story.seeds, counter_examples=story.counter, started=started)
+    dated = Judge.for_story(story.seeds, started=started)
+    t0 = time.perf_counter()
+    scores = [plain.profile.score(text) for _, text, _ in story.articles]
+    score_ms = 1000 * (time.perf_counter() - t0) / len(scores)
+    out = {}
+    for rule, judge, use_dates in (("derived", dated, True), ("content only", plain, False),
+                                   ("+ not/", with_not, True)):
+        t0 = time.perf_counter()
+        on = [not judge.off_story(text, s, published if use_dates else None)
+              for (_, text, published), s in zip(story.articles, scores)]
+        ms = score_ms + 1000 * (time.perf_counter() - t0) / len(scores)
+        out[rule] = (summary(labels, scores, on), ms)
+    out["score@0.4"] = (row(labels, scores, 0.4), score_ms)
+    similarity, cutoff = tfidf_centroid(list(story.seeds.values()))
+    t0 = time.perf_counter()
+    base = [similarity(text) for _, text, _ in story.articles]
+    out["tfidf"] = (row(labels, base, cutoff), 1000 * (time.perf_counter() - t0) / len(base))
+    return out
 
 
 def main() -> None:
-    profile, threshold, seeds, build_ms = setup()
-    top5 = profile.top_terms(5)
-    baseline = keyword_baseline(top5)
-
-    print(f"threshold {threshold} (story.toml)   profile built in {build_ms:.0f} ms from {len(seeds)} seeds")
-    print(f"baseline terms (top_terms(5)): {', '.join(top5)}")
-    print(f"seed self-scores: {', '.join(f'{profile.score(s):.2f}' for s in seeds)}\n")
-    header = (f"{'set':9} {'scorer':10} {'on/sa/off':>9} {'AUC':>6} {'AUC-sa':>6} {'recall':>6} "
-              f"{'off FP':>6} {'sa>thr':>6} {'ms/art':>7} {'x base':>6}")
+    header = f"{'group':9} {'story':17} {'rule':13} {'on/sa/off':>9} {'AUC':>6} {'recall':>6} {'sa FP':>6} {'off FP':>6} {'ms/art':>7}"
     print(header)
     print("-" * len(header))
-    for name, rows in load_sets().items():
-        if name == " fixtures":
-            print("-" * len(header))
-        labels = [lab for lab, _ in rows]
-        texts = [t for _, t in rows]
-        counts = "/".join(str(labels.count(k)) for k in ("on_story", "same_actors", "off_topic"))
-        base_scores, base_ms = timed(baseline, texts)
-        scores, ms = timed(profile.score, texts)
-        for scorer, values, cutoff, t_ms in (
-            ("storywatch", scores, threshold, ms),
-            ("keywords", base_scores, 1.0, base_ms),   # on-story if >= 1 of the 5 terms
-        ):
-            r = row(labels, values, cutoff)
-            ratio = f"{t_ms / base_ms:6.1f}" if scorer == "storywatch" else f"{1.0:6.1f}"
-            print(f"{name:9} {scorer:10} {counts:>9} {r['auc']:6.3f} {r['auc_sa']:6.3f} {r['recall']:6.2f} "
-                  f"{r['fp']:6.2f} {r['sa']:6.2f} {t_ms:7.3f} {ratio}")
-    big = ("\n".join(t for _, t in load_sets()[" demo"]))[:5000]
-    _, big_ms = timed(profile.score, [big] * 20)
-    print(f"\n5 KB article: {big_ms:.2f} ms per score")
+    pooled: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for story in stories():
+        labels = [a[0] for a in story.articles]
+        counts = "/".join(str(labels.count(k)) for k in LABELS)
+        derived = Judge.for_story(story.seeds).threshold
+        for rule, (r, ms) in evaluate(story).items():
+            pooled.setdefault((story.group, rule), []).append(r)
+            print(f"{story.group:9} {story.name:17} {rule:13} {counts:>9} {r['auc']:6.3f} {r['recall']:6.2f} "
+                  f"{r['sa']:6.2f} {r['fp']:6.2f} {ms:7.3f}")
+        print(f"{'':9} {'':17} (derived threshold {derived:.3f})")
+    print("-" * len(header))
+    for (group, rule), rows in pooled.items():
+        mean = {k: sum(r[k] for r in rows) / len(rows) for k in ("auc", "recall", "sa", "fp")}
+        print(f"{group:9} {'mean of stories':17} {rule:13} {'':>9} {mean['auc']:6.3f} {mean['recall']:6.2f} "
+              f"{mean['sa']:6.2f} {mean['fp']:6.2f}")
 
 
 if __name__ == "__main__":

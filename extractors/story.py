@@ -15,6 +15,7 @@ from storywatch.errors import ConfigError
 from storywatch.extractors.article import extract_article
 from storywatch.extractors.feedlist import parse_feed_list
 from storywatch.text import strip_chrome
+from storywatch.timeline import seed_date, story_start
 
 SEED_SUFFIXES = (".txt", ".md", ".html", ".htm")
 
@@ -35,7 +36,8 @@ def story_folder(folder: str | Path) -> Path:
 
 
 def load_story(folder: str | Path, feeds_file: str | Path | None = None) -> Story:
-    """Read and validate a story folder; `feeds_file` overrides the one named in story.toml."""
+    """Read and validate a story folder; `feeds_file` overrides the one named in story.toml.
+    Counter-examples (articles that are *not* the story) are read from its `not/` folder."""
     folder = story_folder(folder)
     if not folder.is_dir():
         raise ConfigError(f"{folder}: story folder not found")
@@ -45,8 +47,14 @@ def load_story(folder: str | Path, feeds_file: str | Path | None = None) -> Stor
         feeds = parse_feed_list(feeds_path.read_bytes(), str(feeds_path))
     except OSError as exc:
         raise ConfigError(f"{feeds_path}: cannot read feeds file: {exc.strerror or exc}") from None
-    seeds = _read_seeds(folder)
-    return Story(slug=folder.resolve().name, folder=folder, config=config, seeds=seeds, feeds=feeds)
+    seeds = _read_articles(folder, "seed", skip=feeds_path.resolve())
+    if not seeds:
+        raise ConfigError(f"{folder}: no seed articles (.txt, .md or .html files)")
+    counter = _read_articles(folder / "not", "counter-example") if (folder / "not").is_dir() else {}
+    started = story_start(config.started, [seed_date(text, published) for text, published in seeds.values()])
+    return Story(slug=folder.resolve().name, folder=folder, config=config,
+                 seeds={name: text for name, (text, _) in seeds.items()}, feeds=feeds,
+                 counter_examples={name: text for name, (text, _) in counter.items()}, started=started)
 
 
 def _read_config(path: Path) -> StoryConfig:
@@ -64,24 +72,26 @@ def _read_config(path: Path) -> StoryConfig:
         raise ConfigError(f"{path}: field {field!r}: {first['msg']}") from None
 
 
-def _read_seeds(folder: Path) -> dict[str, str]:
-    seeds: dict[str, str] = {}
+def _read_articles(folder: Path, what: str, skip: Path | None = None) -> dict[str, tuple[str, datetime | None]]:
+    """Each article file of `folder` but `skip` (the story's own feeds file, often feeds.txt):
+    name -> (text, publication date from HTML metadata)."""
+    found: dict[str, tuple[str, datetime | None]] = {}
     now = datetime.now(timezone.utc)
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in SEED_SUFFIXES or path.name.startswith("."):
+        if path.suffix.lower() not in SEED_SUFFIXES or path.name.startswith(".") or path.resolve() == skip:
             continue
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise ConfigError(f"{path}: cannot read seed: {exc.strerror or exc}") from None
+            raise ConfigError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+        published = None
         if path.suffix.lower() in (".html", ".htm"):
-            text = extract_article(data, path.as_uri(), None, now).text
+            article = extract_article(data, path.as_uri(), None, now)
+            text, published = article.text, article.published_at
         else:
             text = data.decode("utf-8", errors="replace")
         text = strip_chrome(text)
         if not text:
-            raise ConfigError(f"{path}: seed has no article text")
-        seeds[path.name] = text
-    if not seeds:
-        raise ConfigError(f"{folder}: no seed articles (.txt, .md or .html files)")
-    return seeds
+            raise ConfigError(f"{path}: {what} has no article text")
+        found[path.name] = (text, published)
+    return found

@@ -123,7 +123,9 @@ def _one_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
 
     decisions, redirected, evolution, buckets = [], {}, Evolution(), {}
     if pages:  # the copy and novelty indexes are built only when there is something to judge
-        judge = Judge.for_story(story.seeds, story.config.thresholds.relevance)
+        thresholds = story.config.thresholds
+        judge = Judge.for_story(story.seeds, thresholds.relevance, story.counter_examples, story.started,
+                                thresholds.before_story_days)
         buckets = _copy_index(judge, wh, story.slug, pages)
         known_articles = wh.known_articles(story.slug, {page_article_id(p) for p in pages})
         decisions, redirected = decide(pages, judge, known_articles, counts)

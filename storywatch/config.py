@@ -4,7 +4,8 @@ re-checks) as strict models that reject unknown keys, and the loaded `Story` its
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,7 +21,10 @@ class _Strict(BaseModel):
 
 
 class Thresholds(_Strict):
-    relevance: float = Field(0.4, ge=0.0, le=1.0, description="minimum relevance for on-story")
+    relevance: float | None = Field(None, ge=0.0, le=1.0,
+                                    description="minimum relevance for on-story; unset: derived from the seeds")
+    before_story_days: int = Field(7, ge=0, le=3650,
+                                   description="an article published more than this long before the story started is off-topic")
 
 
 class FetchSettings(_Strict):
@@ -97,6 +101,7 @@ class RecheckSettings(_Strict):
 
 class StoryConfig(_Strict):
     title: str
+    started: date | None = None  # unset: the earliest date the seeds carry (storywatch.timeline)
     feeds: str = "feeds.opml"
     thresholds: Thresholds = Thresholds()
     fetch: FetchSettings = FetchSettings()
@@ -111,5 +116,7 @@ class Story:
     config: StoryConfig
     seeds: dict[str, str]  # seed file name -> article text
     feeds: list[FeedSource]
+    counter_examples: dict[str, str] = field(default_factory=dict)  # not/ file name -> text
+    started: date | None = None  # story.toml's `started`, else the earliest seed date
 
 

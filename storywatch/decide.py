@@ -47,7 +47,7 @@ def decide(
             decisions.append(Decision(aid, page, judgment, "", b"", 0, None, page.fetched_at))
             continue
         counts.extracted += 1 if page.article.text_source == "page" else 0
-        judgment, text_hash, sig = judge.judge(aid, page.article.text)
+        judgment, text_hash, sig = judge.judge(aid, page.article.text, page.article.published_at)
         if judgment.verdict is Verdict.NO_TEXT and page.error:  # say why the page gave none
             judgment = replace(judgment, reason=f"{page.error}; no text in the feed entry either")
         if known is not None and known.content_hash == text_hash:

@@ -1,17 +1,25 @@
 """The verdict for one article, cheapest test first (URL identity is settled before fetching):
-content hash of a seed -> near-copy of a seed (`seed_copy`) -> relevance below threshold
-(`off_topic`) -> content hash of earlier coverage -> near-copy of earlier coverage
-(`syndicated`, pointing at the earliest copy) -> `new`.
+content hash of a seed -> near-copy of a seed (`seed_copy`) -> published well before the story
+started, relevance below the story's threshold, or closer to a counter-example than to any seed
+(`off_topic`, each with its reason) -> content hash of earlier coverage -> near-copy of earlier
+coverage (`syndicated`, pointing at the earliest copy) -> `new`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from storywatch.dedupe import CopyIndex, Signature, signature
 from storywatch.models import Judgment, Verdict
-from storywatch.relevance import StoryProfile
+from storywatch.relevance import StoryProfile, cosine, term_vector
 from storywatch.text import content_hash
+from storywatch.timeline import before_story
+
+
+# A counter-example pulls an article down only when the article is clearly closer to it than to
+# every seed: ties and near-ties (an article close to nothing) stay with the content score.
+COUNTER_MARGIN = 1.1
 
 
 @dataclass
@@ -20,6 +28,10 @@ class Judge:
 
     profile: StoryProfile
     threshold: float
+    started: date | None = None
+    before_story_days: int = 7
+    seed_vectors: dict[str, dict[str, float]] = field(default_factory=dict)
+    counter_vectors: dict[str, dict[str, float]] = field(default_factory=dict)  # not/ name -> vector
     seeds: CopyIndex = field(default_factory=CopyIndex)
     coverage: CopyIndex = field(default_factory=CopyIndex)
     seed_hashes: dict[str, str] = field(default_factory=dict)
@@ -27,12 +39,20 @@ class Judge:
     _signatures: dict[str, Signature] = field(default_factory=dict)  # text hash -> signature, this pass
 
     @classmethod
-    def for_story(cls, seeds: dict[str, str], threshold: float) -> Judge:
-        """`seeds` maps a seed's name to its text; the profile and seed index come from them."""
-        judge = cls(StoryProfile.from_seeds(list(seeds.values())), threshold)
+    def for_story(cls, seeds: dict[str, str], threshold: float | None = None,
+                  counter_examples: dict[str, str] | None = None, started: date | None = None,
+                  before_story_days: int = 7) -> Judge:
+        """`seeds` maps a seed's name to its text; the profile, the threshold (unless given) and
+        the seed index come from them. `counter_examples` (name -> text) are articles that are not
+        the story; `started` is the story's start (storywatch.timeline)."""
+        profile = StoryProfile.from_seeds(list(seeds.values()))
+        judge = cls(profile, profile.threshold() if threshold is None else threshold, started, before_story_days)
         for name, text in seeds.items():
             judge.seeds.add(name, signature(text))
             judge.seed_hashes.setdefault(content_hash(text), name)
+        if counter_examples:
+            judge.seed_vectors = {name: term_vector(text) for name, text in seeds.items()}
+            judge.counter_vectors = {name: term_vector(text) for name, text in counter_examples.items()}
         return judge
 
     def remember(self, article_id: str, text_hash: str, sig: Signature) -> None:
@@ -48,8 +68,9 @@ class Judge:
             self._signatures[text_hash] = signature(text)
         return text_hash, self._signatures[text_hash]
 
-    def judge(self, article_id: str, text: str) -> tuple[Judgment, str, Signature]:
-        """Judge one article's text; returns the judgment with the text's hash and signature."""
+    def judge(self, article_id: str, text: str, published_at: datetime | None = None) -> tuple[Judgment, str, Signature]:
+        """Judge one article's text (published at `published_at`, if known); returns the
+        judgment with the text's hash and signature."""
         text_hash, sig = self.hash_and_signature(text)
         relevance = self.profile.score(text)
         if not text.strip():
@@ -60,9 +81,9 @@ class Judge:
         seed_match = self.seeds.earliest_copy(sig)
         if seed_match:
             return self._copy(Verdict.SEED_COPY, relevance, "near-copy of seed", seed_match), text_hash, sig
-        if relevance < self.threshold:
-            reason = f"relevance {relevance:.2f} below threshold {self.threshold:.2f}"
-            return Judgment(Verdict.OFF_TOPIC, relevance, reason), text_hash, sig
+        off = self.off_story(text, relevance, published_at)
+        if off:
+            return Judgment(Verdict.OFF_TOPIC, relevance, off), text_hash, sig
         earlier = self.coverage_hashes.get(text_hash)
         if earlier and self.coverage.precedes(earlier, article_id):
             judgment = Judgment(Verdict.SYNDICATED, relevance, "same text as earlier coverage", earlier, 1.0)
@@ -72,6 +93,22 @@ class Judge:
             return self._copy(Verdict.SYNDICATED, relevance, "near-copy of earlier coverage", match), text_hash, sig
         reason = f"relevance {relevance:.2f} at or above threshold {self.threshold:.2f}; no earlier copy"
         return Judgment(Verdict.NEW, relevance, reason), text_hash, sig
+
+    def off_story(self, text: str, relevance: float, published_at: datetime | None) -> str:
+        """Why an article is not coverage of this story, or "" when it is."""
+        if before_story(published_at, self.started, self.before_story_days):
+            return (f"before_story: published {published_at:%Y-%m-%d}, more than {self.before_story_days} days "
+                    f"before the story started on {self.started:%Y-%m-%d}")
+        if relevance < self.threshold:
+            return f"relevance {relevance:.2f} below threshold {self.threshold:.2f}"
+        if self.counter_vectors:
+            vector = term_vector(text)
+            seed, to_seed = max(((n, cosine(vector, v)) for n, v in self.seed_vectors.items()), key=lambda kv: kv[1])
+            name, to_counter = max(((n, cosine(vector, v)) for n, v in self.counter_vectors.items()), key=lambda kv: kv[1])
+            if to_counter > COUNTER_MARGIN * to_seed:
+                return (f"counter_example: closer to not/{name} ({to_counter:.2f}) than to any seed "
+                        f"(best {seed}, {to_seed:.2f})")
+        return ""
 
     @staticmethod
     def _copy(verdict: Verdict, relevance: float, what: str, match) -> Judgment:

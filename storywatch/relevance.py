@@ -65,6 +65,11 @@ LEAD_WORDS = 50          # a seed's lead: headline plus roughly the first paragr
 PASSAGE_WORDS = 400      # long texts are scored by their best passage of about this many words
 SATURATION = 0.5         # tf / (tf + SATURATION): 1 mention -> 0.67, 2 -> 0.8, 3 -> 0.86
 EXPONENTS = {"who": 0.24, "what": 0.32, "link": 0.24}   # sum 0.8, see module docstring
+# The on-story threshold as a share of the least typical seed's held-out score (see `threshold`).
+# Fitted once, on the tuning stories (the seed story and bench/stories/court-ruling and
+# product-recall), as the share that keeps their core recall at 0.95; the held-out stories were
+# never scored while choosing it.
+DERIVED_SHARE = 0.42
 _COMMON_ZIPF = 6.0       # words at least this common in English carry no story signal alone
 _HEADLINE_CAPS = 0.6     # sentences with more capitalised long words than this are title case
 
@@ -193,6 +198,7 @@ class StoryProfile:
     links: dict[tuple[str, str], float]       # (word, word) -> weight
     reference: dict[str, float]               # component -> held-out seed coverage
     surface: dict[str, str] = field(default_factory=dict)  # stem -> how the seeds spell it
+    held_out: tuple[float, ...] = ()          # each seed's score against a profile of the others
 
     @classmethod
     def from_seeds(cls, seed_texts: list[str]) -> StoryProfile:
@@ -210,11 +216,14 @@ class StoryProfile:
                 parts = [others._coverages(p) for p in _passages(seed)]
                 held_out.append({k: max(c[k] for c in parts) for k in EXPONENTS})
             reference = {k: max(statistics.median(h[k] for h in held_out), 1e-6) for k in EXPONENTS}
+            scores = tuple(profile._combine({k: min(1.0, h[k] / reference[k]) for k in EXPONENTS})["score"]
+                           for h in held_out)
         else:
             # Too few seeds to hold one out: assume an on-story article reaches half a seed's own coverage.
             own = [profile._coverages(doc) for doc in docs]
             reference = {k: max(0.5 * statistics.median(o[k] for o in own), 1e-6) for k in EXPONENTS}
-        return cls(profile.weights, profile.who, profile.links, reference, profile.surface)
+            scores = (1.0,)
+        return cls(profile.weights, profile.who, profile.links, reference, profile.surface, scores)
 
     @classmethod
     def _build(cls, raws: list[list[list[str]]], docs: list[_Doc]) -> StoryProfile:
@@ -268,18 +277,27 @@ class StoryProfile:
     def components(self, text: str) -> dict[str, float]:
         """WHO / WHAT / LINK of the best passage of `text`, relative to a held-out seed (1.0 =
         seed-like, capped at 1), plus the resulting score."""
-        usable = {k: e for k, e in EXPONENTS.items() if self._has(k)}
-        # A component the seeds give no evidence for (e.g. no capitalised names) is left out and its
-        # exponent shared among the others.
-        scale = sum(EXPONENTS.values()) / max(sum(usable.values()), 1e-9)
         best = {k: 0.0 for k in EXPONENTS} | {"score": 0.0}
         for passage in _passages(_sentences(text)):
             raw = self._coverages(passage)
-            parts = {k: min(1.0, raw[k] / self.reference[k]) for k in EXPONENTS}
-            parts["score"] = math.prod(parts[k] ** (e * scale) for k, e in usable.items()) if usable else 0.0
+            parts = self._combine({k: min(1.0, raw[k] / self.reference[k]) for k in EXPONENTS})
             if (parts["score"], sum(parts.values())) > (best["score"], sum(best.values())):
                 best = parts
         return best
+
+    def _combine(self, parts: dict[str, float]) -> dict[str, float]:
+        """`parts` with their weighted geometric mean as "score". A component the seeds give no
+        evidence for (e.g. no capitalised names) is left out and its exponent shared by the others."""
+        usable = {k: e for k, e in EXPONENTS.items() if self._has(k)}
+        scale = sum(EXPONENTS.values()) / max(sum(usable.values()), 1e-9)
+        score = math.prod(parts[k] ** (e * scale) for k, e in usable.items()) if usable else 0.0
+        return parts | {"score": score}
+
+    def threshold(self) -> float:
+        """The story's own on-story threshold: DERIVED_SHARE of what its least typical seed scores
+        against a profile of the other seeds. A story whose seeds agree closely asks more of an
+        article than one whose seeds tell the story in different words."""
+        return round(DERIVED_SHARE * min(self.held_out), 4)
 
     def score(self, text: str) -> float:
         """Relevance of `text` to the story, in [0, 1]."""
@@ -335,3 +353,17 @@ def _capitalised_share(raws: list[list[list[str]]]) -> dict[str, float]:
 def terms(text: str) -> Counter[str]:
     """Content words and adjacent two-word phrases of a text, folded the way profiles fold them."""
     return Counter(_Doc(_sentences(text)).tf)
+
+
+def term_vector(text: str) -> dict[str, float]:
+    """A text as a unit vector over its content terms: (1 + ln tf) × how specific the term is in
+    English (wordfreq), so shared rare names and phrases count and shared common words hardly do."""
+    weights = {t: (1 + math.log(c)) * _specificity(t) for t, c in terms(text).items()}
+    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+    return {t: w / norm for t, w in weights.items() if w}
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(t, 0.0) for t, w in a.items())
