@@ -82,8 +82,10 @@ def profile(story) -> StoryProfile:
 
 
 @pytest.fixture(scope="module")
-def threshold(story) -> float:
-    return story.config.thresholds.relevance
+def threshold(story, profile) -> float:
+    """The seed story runs on its derived threshold (story.toml sets none)."""
+    assert story.config.thresholds.relevance is None
+    return profile.threshold()
 
 
 @pytest.fixture(scope="module")
