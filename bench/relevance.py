@@ -28,13 +28,12 @@ from __future__ import annotations
 import json
 import math
 import time
-import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from storywatch.extractors.story import packaged_stories
+from storywatch.extractors.story import load_story, packaged_stories
 from storywatch.judge import Judge
 from storywatch.relevance import StoryProfile, cosine, term_vector
 from storywatch.text import words
@@ -75,7 +74,7 @@ def _texts(folder: Path) -> dict[str, str]:
 
 
 def stories() -> list[Labeled]:
-    meta_seeds = {p.name: p.read_text(encoding="utf-8") for p in sorted(STORY.glob("*.txt"))}
+    meta_seeds = load_story(STORY).seeds
     meta = [(label, text, None) for rows in load_sets().values() for label, text in rows if label in LABELS]
     found = [Labeled("meta-open-models", "tuning", meta_seeds, {}, meta)]
     for group, names in (("tuning", TUNING), ("held out", HELD_OUT)):
@@ -122,12 +121,13 @@ def summary(labels: list[str], scores: list[float], on: list[bool]) -> dict[str,
 def setup() -> tuple[StoryProfile, float, list[str], float]:
     """The seed story's profile, its decision threshold (story.toml's, else derived), its seeds
     and the build time in ms (bench/quality.py)."""
-    configured = tomllib.loads((STORY / "story.toml").read_text(encoding="utf-8")).get("thresholds", {})
-    seeds = [p.read_text(encoding="utf-8") for p in sorted(STORY.glob("*.txt"))]
+    story = load_story(STORY)
+    seeds = list(story.seeds.values())
     start = time.perf_counter()
     profile = StoryProfile.from_seeds(seeds)
     build_ms = 1000 * (time.perf_counter() - start)
-    return profile, configured.get("relevance", profile.threshold()), seeds, build_ms
+    configured = story.config.thresholds.relevance
+    return profile, profile.threshold() if configured is None else configured, seeds, build_ms
 
 
 def tfidf_centroid(seeds: list[str]):

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from storywatch.models import FeedSource
 from storywatch.recheck import parse_tiers
+from storywatch.timeline import BEFORE_STORY_DAYS
 
 
 class _Strict(BaseModel):
@@ -23,7 +24,7 @@ class _Strict(BaseModel):
 class Thresholds(_Strict):
     relevance: float | None = Field(None, ge=0.0, le=1.0,
                                     description="minimum relevance for on-story; unset: derived from the seeds")
-    before_story_days: int = Field(7, ge=0, le=3650,
+    before_story_days: int = Field(BEFORE_STORY_DAYS, ge=0, le=3650,
                                    description="an article published more than this long before the story started is off-topic")
 
 

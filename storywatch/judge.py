@@ -14,7 +14,7 @@ from storywatch.dedupe import CopyIndex, Signature, signature
 from storywatch.models import Judgment, Verdict
 from storywatch.relevance import StoryProfile, cosine, term_vector
 from storywatch.text import content_hash
-from storywatch.timeline import before_story
+from storywatch.timeline import BEFORE_STORY_DAYS, before_story
 
 
 # A counter-example pulls an article down only when the article is clearly closer to it than to
@@ -29,7 +29,7 @@ class Judge:
     profile: StoryProfile
     threshold: float
     started: date | None = None
-    before_story_days: int = 7
+    before_story_days: int = BEFORE_STORY_DAYS
     seed_vectors: dict[str, dict[str, float]] = field(default_factory=dict)
     counter_vectors: dict[str, dict[str, float]] = field(default_factory=dict)  # not/ name -> vector
     seeds: CopyIndex = field(default_factory=CopyIndex)
@@ -41,7 +41,7 @@ class Judge:
     @classmethod
     def for_story(cls, seeds: dict[str, str], threshold: float | None = None,
                   counter_examples: dict[str, str] | None = None, started: date | None = None,
-                  before_story_days: int = 7) -> Judge:
+                  before_story_days: int = BEFORE_STORY_DAYS) -> Judge:
         """`seeds` maps a seed's name to its text; the profile, the threshold (unless given) and
         the seed index come from them. `counter_examples` (name -> text) are articles that are not
         the story; `started` is the story's start (storywatch.timeline)."""
@@ -103,8 +103,8 @@ class Judge:
             return f"relevance {relevance:.2f} below threshold {self.threshold:.2f}"
         if self.counter_vectors:
             vector = term_vector(text)
-            seed, to_seed = max(((n, cosine(vector, v)) for n, v in self.seed_vectors.items()), key=lambda kv: kv[1])
-            name, to_counter = max(((n, cosine(vector, v)) for n, v in self.counter_vectors.items()), key=lambda kv: kv[1])
+            seed, to_seed = _nearest(vector, self.seed_vectors)
+            name, to_counter = _nearest(vector, self.counter_vectors)
             if to_counter > COUNTER_MARGIN * to_seed:
                 return (f"counter_example: closer to not/{name} ({to_counter:.2f}) than to any seed "
                         f"(best {seed}, {to_seed:.2f})")
@@ -115,3 +115,8 @@ class Judge:
         o = match.overlap
         reason = f"{what} (jaccard {o.jaccard:.2f}, containment {o.containment:.2f})"
         return Judgment(verdict, relevance, reason, match.key, o.containment)
+
+
+def _nearest(vector: dict[str, float], named: dict[str, dict[str, float]]) -> tuple[str, float]:
+    """The name and cosine of the vector in `named` closest to `vector`."""
+    return max(((name, cosine(vector, other)) for name, other in named.items()), key=lambda kv: kv[1])

@@ -14,6 +14,7 @@ import re
 from datetime import date, datetime, timedelta
 
 LEAD_CHARS = 400  # a dateline sits in the first lines of a seed
+BEFORE_STORY_DAYS = 7  # the default window: a week covers the lead-up and time zones
 
 _MONTHS = {m: i for i, names in enumerate(
     (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),

@@ -72,7 +72,7 @@ def test_seeds_with_no_date_leave_the_story_undated_and_judged_on_content(tmp_pa
     folder = _folder(tmp_path, "court-ruling", with_not=False)
     for seed in folder.glob("*.txt"):  # strip every full date from the seeds
         text = seed.read_text("utf-8")
-        for found in {m for m in ("Sept. 2, 2025", "September 2, 2025", "Sept. 3, 2025")}:
+        for found in ("Sept. 2, 2025", "September 2, 2025", "Sept. 3, 2025"):
             text = text.replace(found, "Tuesday")
         seed.write_text(text, "utf-8")
     story = load_story(folder)
