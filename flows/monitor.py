@@ -37,6 +37,7 @@ from storywatch.recheck import parse_tiers
 from storywatch.render.markdown import run_markdown
 from storywatch.config import Story
 from storywatch.extractors.story import load_story
+from storywatch.warehouse.rejudged import labels
 from storywatch.warehouse.store import Warehouse
 
 DEFAULT_DB = "storywatch-data/storywatch.duckdb"
@@ -123,9 +124,7 @@ def _one_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
 
     decisions, redirected, evolution, buckets = [], {}, Evolution(), {}
     if pages:  # the copy and novelty indexes are built only when there is something to judge
-        thresholds = story.config.thresholds
-        judge = Judge.for_story(story.seeds, thresholds.relevance, story.counter_examples, story.started,
-                                thresholds.before_story_days)
+        judge = Judge.for_loaded(story, labels(wh, story.slug))
         buckets = _copy_index(judge, wh, story.slug, pages)
         known_articles = wh.known_articles(story.slug, {page_article_id(p) for p in pages})
         decisions, redirected = decide(pages, judge, known_articles, counts)

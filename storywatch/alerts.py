@@ -40,6 +40,12 @@ def _alert(key: str, rule: str, title: str, body: str, url: str = "") -> Alert:
     return Alert(key, rule, title, f"{body}\nRule: {rule}", url)
 
 
+def coverage_alert(article_id: str, outlet: str, title: str, url: str, why: str) -> Alert:
+    """The `new_coverage` alert for one article; its key is the same however the article came to
+    be new coverage (a pass, a label, a re-score), so it is raised once."""
+    return _alert(f"new:{article_id}", "new_coverage", f"New coverage: {title}", f"{outlet} — {title}\n{url}\nWhy: {why}.", url)
+
+
 def _link(decision: Decision) -> str:
     """The article's canonical URL, or the feed entry's link if nothing was extracted."""
     art = decision.page.article
@@ -95,8 +101,7 @@ def raise_alerts(
         url = _link(d)
         why = f"relevance {d.judgment.relevance:.2f}"
         if rules.new_coverage and verdict is Verdict.NEW:
-            alerts.append(_alert(f"new:{d.article_id}", "new_coverage", f"New coverage: {title}",
-                                 f"{outlet} — {title}\n{url}\nWhy: new on-story article ({why}).", url))
+            alerts.append(coverage_alert(d.article_id, outlet, title, url, f"new on-story article ({why})"))
         if rules.new_outlet and verdict in (Verdict.NEW, Verdict.SYNDICATED) and outlet not in outlets_seen:
             outlets_seen.add(outlet)
             alerts.append(_alert(f"outlet:{outlet}", "new_outlet", f"New outlet on the story: {outlet}",

@@ -160,6 +160,72 @@ def report(
         console.print(f"wrote {html} and {png_path}")
 
 
+@app.command()
+def label(
+    url: str = typer.Argument(..., help="The article's URL (as stored, or any variant of it)."),
+    story: Path = typer.Option(..., "--story", help="Story folder."),
+    on: bool | None = typer.Option(None, "--on/--off", help="The article is (--on) or is not (--off) coverage of the story."),
+    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="DuckDB file."),
+    wait: float = typer.Option(30.0, "--wait", help="Seconds to wait for a pass holding the database."),
+) -> None:
+    """Record a person's verdict on one stored article: it keeps that verdict, and its text counts
+    as a seed (--on) or a counter-example (--off) from the next pass or rescore on."""
+    from storywatch.flows.rejudge import label_article
+
+    if on is None:
+        fail("say --on (it is coverage of the story) or --off (it is not)")
+    try:
+        change = label_article(story, db, url, on, wait)
+    except StorywatchError as exc:
+        fail(str(exc))
+    side = "on-story" if on else "off-story"
+    if change is None:
+        console.print(f"labelled {side}: {url} (verdict unchanged)", highlight=False)
+    else:
+        console.print(f"labelled {side}: {url} ({change.stored.judgment.verdict.value} -> {change.judgment.verdict.value})",
+                      highlight=False)
+    console.print("Run `storywatch rescore` to judge the other stored articles with this label.", highlight=False)
+
+
+@app.command()
+def rescore(
+    story: Path = typer.Option(..., "--story", help="Story folder."),
+    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="DuckDB file."),
+    wait: float = typer.Option(30.0, "--wait", help="Seconds to wait for a pass holding the database."),
+) -> None:
+    """Judge every stored article again, offline, after seeds, not/, labels or settings changed.
+    Changed verdicts keep their previous value in verdict_changes; newly new coverage alerts once."""
+    from storywatch.flows.rejudge import rescore_story
+
+    try:
+        changes, judged = rescore_story(story, db, wait)
+    except StorywatchError as exc:
+        fail(str(exc))
+    moved = [c for c in changes if c.judgment.verdict != c.stored.judgment.verdict]
+    console.print(f"re-judged {judged} stored articles: {len(moved)} verdicts changed, "
+                  f"{len(changes) - len(moved)} scores or reasons updated", highlight=False)
+    for c in moved:
+        console.print(f"  {c.stored.judgment.verdict.value} -> {c.judgment.verdict.value}  "
+                      f"{c.judgment.relevance:.2f}  {c.stored.title or c.stored.url}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def explain(
+    url: str = typer.Argument(..., help="The article's URL (as stored, or any variant of it)."),
+    story: Path = typer.Option(..., "--story", help="Story folder."),
+    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="DuckDB file to read."),
+) -> None:
+    """Say why one stored article is in or out of the story: score and rule, terms, nearest seed."""
+    from storywatch.flows.rejudge import explain_article
+
+    try:
+        lines = explain_article(story, db, url)
+    except StorywatchError as exc:
+        fail(str(exc))
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
+
+
 @alerts_app.command("test")
 def alerts_test(story: Path = typer.Option(..., "--story", help="Story folder whose channels to test.")) -> None:
     """Send a test message to every configured channel and report each result."""

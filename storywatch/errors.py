@@ -16,3 +16,7 @@ class WarehouseError(StorywatchError):
 class ExtractionError(StorywatchError):
     """The extraction worker processes cannot start: nothing this pass fetches can be extracted,
     so the pass fails (and saves nothing) instead of filing every page as a failed fetch."""
+
+
+class UnknownArticleError(StorywatchError):
+    """A URL given to `label` or `explain` that the warehouse holds no article of, for the story."""

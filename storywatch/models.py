@@ -227,3 +227,27 @@ class Known:
     attempts: int
     content_hash: str | None
     version: int
+
+
+@dataclass(frozen=True)
+class Label:
+    """A person's verdict on one stored article (`storywatch label`): on-story or not, and when.
+    Its text joins the seeds (on) or the counter-examples (off) of every later judgment."""
+
+    article_id: str
+    on_story: bool
+    text: str
+    labelled_at: datetime
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One stored article as a re-score reads it: its latest text and its current judgment."""
+
+    article_id: str
+    url: str
+    outlet: str
+    title: str
+    text: str
+    published_at: datetime | None
+    judgment: Judgment

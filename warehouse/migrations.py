@@ -240,6 +240,34 @@ def _m006_stored_indexes(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _m007_labels(con: duckdb.DuckDBPyConnection) -> None:
+    # People's verdicts (`storywatch label`), and every verdict a label or a re-score changed, with
+    # its previous value, so nothing a pass decided is lost when it is re-judged.
+    con.execute(
+        """
+        CREATE TABLE labels (
+            story VARCHAR NOT NULL,
+            article_id VARCHAR NOT NULL,
+            on_story BOOLEAN NOT NULL,            -- the person's verdict
+            labelled_at TIMESTAMP NOT NULL,       -- the latest label wins; earlier ones are in verdict_changes
+            PRIMARY KEY (story, article_id)
+        );
+        CREATE TABLE verdict_changes (
+            story VARCHAR NOT NULL,
+            article_id VARCHAR NOT NULL,
+            changed_at TIMESTAMP NOT NULL,
+            cause VARCHAR NOT NULL,               -- label | rescore
+            old_verdict VARCHAR NOT NULL,
+            old_relevance DOUBLE NOT NULL,
+            old_reason VARCHAR NOT NULL,
+            new_verdict VARCHAR NOT NULL,
+            new_relevance DOUBLE NOT NULL,
+            new_reason VARCHAR NOT NULL
+        );
+        """
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("001_initial", _m001_initial),
     ("002_alert_outbox", _m002_alert_outbox),
@@ -247,6 +275,7 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("004_story_evolution", _m004_story_evolution),
     ("005_articles_entry_fields", _m005_articles_entry_fields),
     ("006_stored_indexes", _m006_stored_indexes),
+    ("007_labels", _m007_labels),
 ]
 
 

@@ -337,7 +337,7 @@ class Warehouse:
                 self._save_feeds(story, polls, health)
                 self._save_entries(story, sightings)
                 self._save_decisions(run_id, story, decisions)
-                self._queue_alerts(run_id, story, outbox, finished_at)
+                self.queue_alerts(run_id, story, outbox, finished_at)
                 if evolution is not None:
                     self._save_evolution(story, evolution, {d.article_id: d.page.fetched_at for d in decisions})
                 _update(self.con, "articles", "last_checked_at = u.v1", ("article_id",),
@@ -378,7 +378,8 @@ class Warehouse:
         _insert(self.con, "INSERT INTO copy_buckets",
                 [[story, aid, key] for aid, keys in buckets.items() for key in keys])
 
-    def _queue_alerts(self, run_id: str, story: str, outbox, created_at: datetime) -> None:
+    def queue_alerts(self, run_id: str, story: str, outbox, created_at: datetime) -> None:
+        """Queue (alert, channel label) pairs; an alert already queued for a channel is kept as it is."""
         rows = [[story, a.key, channel, a.rule, a.title, a.body, run_id, utc_naive(created_at), utc_naive(created_at)]
                 for a, channel in outbox]
         _insert(self.con, "INSERT INTO alert_outbox (story, key, channel, rule, title, body, run_id, created_at, "
