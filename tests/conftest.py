@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
@@ -11,6 +13,10 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 import pytest  # noqa: E402
+from pytest_httpserver import HTTPServer  # noqa: E402
+from werkzeug import Response  # noqa: E402
+
+from storywatch.demo.sample_site import DemoSite  # noqa: E402
 
 from storywatch.demo.story_folder import write_story  # noqa: E402
 
@@ -49,6 +55,32 @@ def seed_texts() -> dict[str, str]:
 def httpserver_listen_address():
     """pytest-httpserver on 127.0.0.1 (not "localhost"), so URLs name the address itself."""
     return ("127.0.0.1", 0)
+
+
+@pytest.fixture()
+def site_and_hook():
+    """The sample site and a webhook, both on 127.0.0.1; the hook's status can be switched."""
+    from storywatch.extractors.story import load_story
+
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    site = DemoSite(load_story(SEED_STORY).seeds, f"http://127.0.0.1:{server.port}")
+    hook = {"status": 200, "posts": []}
+
+    def webhook(request):
+        if hook["status"] == 200:
+            hook["posts"].append(json.loads(request.data))
+        return Response("{}", status=hook["status"], content_type="application/json")
+
+    def pages(request):
+        target = request.full_path if request.query_string else request.path
+        status, headers, body = site.respond(target, request.headers.get("If-None-Match"))
+        return Response(body, status=status, headers=headers)
+
+    server.expect_request("/hook/SECRETTOKEN123", method="POST").respond_with_handler(webhook)
+    server.expect_request(re.compile("^/(?!hook).*")).respond_with_handler(pages)
+    yield site, hook, f"json://127.0.0.1:{server.port}/hook/SECRETTOKEN123"
+    server.stop()
 
 
 def comparable_views(db: Path) -> dict:

@@ -5,29 +5,24 @@ channel is down, failed after N attempts, no secret stored."""
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
-from pytest_httpserver import HTTPServer
-from werkzeug import Response
 
 from storywatch.flows.monitor import monitor_story
 from storywatch.alerts import (
     ChannelSpec, Pending, StoryContext, channel_label, in_quiet_hours, next_attempt, plan_messages, raise_alerts,
     redact, resolve_channels,
 )
-from storywatch.demo.sample_site import DemoSite
 from storywatch.errors import ConfigError
 from storywatch.evolution import Development
 from storywatch.facts import Fact
 from storywatch.models import Article, Decision, FeedEntry, Judgment, PageOutcome, Verdict
 from storywatch.flows.serve import parse_interval
 from storywatch.config import AlertRules, AlertSettings, Channel
-from storywatch.extractors.story import load_story
-from tests.conftest import SEED_STORY, make_story
+from tests.conftest import make_story
 from storywatch.warehouse.store import Warehouse
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -143,30 +138,6 @@ def test_parse_interval():
 
 
 # ---- end to end -----------------------------------------------------------------------------
-
-@pytest.fixture()
-def site_and_hook():
-    """The sample site and a webhook, both on 127.0.0.1; the hook's status can be switched."""
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    site = DemoSite(load_story(SEED_STORY).seeds, f"http://127.0.0.1:{server.port}")
-    hook = {"status": 200, "posts": []}
-
-    def webhook(request):
-        if hook["status"] == 200:
-            hook["posts"].append(json.loads(request.data))
-        return Response("{}", status=hook["status"], content_type="application/json")
-
-    def pages(request):
-        target = request.full_path if request.query_string else request.path
-        status, headers, body = site.respond(target, request.headers.get("If-None-Match"))
-        return Response(body, status=status, headers=headers)
-
-    server.expect_request("/hook/SECRETTOKEN123", method="POST").respond_with_handler(webhook)
-    server.expect_request(re.compile("^/(?!hook).*")).respond_with_handler(pages)
-    yield site, hook, f"json://127.0.0.1:{server.port}/hook/SECRETTOKEN123"
-    server.stop()
-
 
 def _alerts(db) -> list[tuple]:
     con = duckdb.connect(str(db), read_only=True)
