@@ -57,7 +57,11 @@ class Judge:
         counter = dict(counter_examples or {}) | {f"label:{lab.article_id}": lab.text for lab in labels
                                                    if not lab.on_story}
         profile = StoryProfile.from_seeds(list(examples.values()))
-        judge = cls(profile, profile.threshold() if threshold is None else threshold, started, before_story_days)
+        if threshold is None:
+            # Derived from the seeds alone: an on-label widens what the story's words are, but
+            # an atypical one must not lower the bar for every other article.
+            threshold = (StoryProfile.from_seeds(list(seeds.values())) if len(examples) > len(seeds) else profile).threshold()
+        judge = cls(profile, threshold, started, before_story_days)
         judge.labels = {lab.article_id: lab for lab in labels}
         for name, text in seeds.items():
             judge.seeds.add(name, signature(text))
