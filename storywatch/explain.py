@@ -3,7 +3,7 @@ reads the judge a pass would use and the article's stored text."""
 
 from __future__ import annotations
 
-from storywatch.judge import COUNTER_MARGIN, Judge
+from storywatch.judge import COUNTER_MARGIN, Judge, counter_name
 from storywatch.models import Stored
 from storywatch.relevance import DERIVED_SHARE
 
@@ -37,6 +37,6 @@ def explain(judge: Judge, article: Stored, configured: bool) -> list[str]:
     ]
     if counter:
         pulled = to_counter > COUNTER_MARGIN * to_seed
-        lines.append(f"closest counter-example: {counter} (cosine {to_counter:.2f})"
+        lines.append(f"closest counter-example: {counter_name(counter)} (cosine {to_counter:.2f})"
                      + (" - pulled it down" if pulled else " - not close enough to pull it down"))
     return lines

@@ -56,11 +56,11 @@ class Judge:
         examples = dict(seeds) | {f"label:{lab.article_id}": lab.text for lab in labels if lab.on_story}
         counter = dict(counter_examples or {}) | {f"label:{lab.article_id}": lab.text for lab in labels
                                                    if not lab.on_story}
-        profile = StoryProfile.from_seeds(list(examples.values()))
+        profile = StoryProfile.from_seeds(list(examples.values()), list(counter.values()))
         if threshold is None:
             # Derived from the seeds alone: an on-label widens what the story's words are, but
             # an atypical one must not lower the bar for every other article.
-            threshold = (StoryProfile.from_seeds(list(seeds.values())) if len(examples) > len(seeds) else profile).threshold()
+            threshold = (StoryProfile.from_seeds(list(seeds.values()), list(counter.values())) if len(examples) > len(seeds) else profile).threshold()
         judge = cls(profile, threshold, started, before_story_days)
         judge.labels = {lab.article_id: lab for lab in labels}
         for name, text in seeds.items():
@@ -135,8 +135,7 @@ class Judge:
         if self.counter_vectors:
             (seed, to_seed), (name, to_counter) = self.nearest(text, article_id)
             if to_counter > COUNTER_MARGIN * to_seed:
-                shown = name if name.startswith("label:") else f"not/{name}"
-                return (f"counter_example: closer to {shown} ({to_counter:.2f}) than to any seed "
+                return (f"counter_example: closer to {counter_name(name)} ({to_counter:.2f}) than to any seed "
                         f"(best {seed}, {to_seed:.2f})")
         return ""
 
@@ -152,6 +151,11 @@ class Judge:
         o = match.overlap
         reason = f"{what} (jaccard {o.jaccard:.2f}, containment {o.containment:.2f})"
         return Judgment(verdict, relevance, reason, match.key, o.containment)
+
+
+def counter_name(name: str) -> str:
+    """How a counter-example is named to people: `not/<file>`, or `label:<article_id>`."""
+    return name if name.startswith("label:") else f"not/{name}"
 
 
 def _nearest(vector: dict[str, float], named: dict[str, dict[str, float]]) -> tuple[str, float]:

@@ -70,6 +70,7 @@ EXPONENTS = {"who": 0.24, "what": 0.32, "link": 0.24}   # sum 0.8, see module do
 # product-recall), as the share that keeps their core recall at 0.95; the held-out stories were
 # never scored while choosing it.
 DERIVED_SHARE = 0.42
+NEGATIVE_POWER = 1.0     # a term in a share s of the counter-examples keeps (1 - s)^power of its weight
 _COMMON_ZIPF = 6.0       # words at least this common in English carry no story signal alone
 _HEADLINE_CAPS = 0.6     # sentences with more capitalised long words than this are title case
 
@@ -201,18 +202,20 @@ class StoryProfile:
     held_out: tuple[float, ...] = ()          # each seed's score against a profile of the others
 
     @classmethod
-    def from_seeds(cls, seed_texts: list[str]) -> StoryProfile:
+    def from_seeds(cls, seed_texts: list[str], counter_texts: list[str] = ()) -> StoryProfile:
         if not seed_texts:
             raise ValueError("a story needs at least one seed text")
         raws = [_raw_sentences(t) for t in seed_texts]
         sentences = [[(_sentence_terms([_stem(t) for t in tokens]), len(tokens)) for tokens in raw] for raw in raws]
         docs = [_Doc(s) for s in sentences]
-        profile = cls._build(raws, docs)
+        against = Counter(t for text in counter_texts for t in set(terms(text)))
+        negative = {t: c / len(counter_texts) for t, c in against.items()} if counter_texts else {}
+        profile = cls._build(raws, docs, negative)
         if len(seed_texts) >= 3:
             # What a held-out seed's best passage reaches against a profile built from the others.
             held_out = []
             for i, seed in enumerate(sentences):
-                others = cls._build(raws[:i] + raws[i + 1 :], docs[:i] + docs[i + 1 :])
+                others = cls._build(raws[:i] + raws[i + 1 :], docs[:i] + docs[i + 1 :], negative)
                 parts = [others._coverages(p) for p in _passages(seed)]
                 held_out.append({k: max(c[k] for c in parts) for k in EXPONENTS})
             reference = {k: max(statistics.median(h[k] for h in held_out), 1e-6) for k in EXPONENTS}
@@ -226,7 +229,7 @@ class StoryProfile:
         return cls(profile.weights, profile.who, profile.links, reference, profile.surface, scores)
 
     @classmethod
-    def _build(cls, raws: list[list[list[str]]], docs: list[_Doc]) -> StoryProfile:
+    def _build(cls, raws: list[list[list[str]]], docs: list[_Doc], negative: dict[str, float]) -> StoryProfile:
         n = len(docs)
         min_df = 2 if n >= 2 else 1
         surface = _surface_forms(raws)
@@ -245,6 +248,9 @@ class StoryProfile:
 
         caps = _capitalised_share(raws)
         who = frozenset(t for t in weights if caps.get(t, 0.0) >= 0.5)
+        # What the counter-examples also say is not what this story's event is: the event terms
+        # they share lose weight (actor terms keep theirs, the same actors being the point).
+        weights = {t: w if t in who else w * (1 - negative.get(t, 0.0)) ** NEGATIVE_POWER for t, w in weights.items()}
         words = frozenset([t for t in weights if " " not in t][:LINK_WORDS])
         pair_df = Counter(p for d in docs for p in d.links(words))
         links = {

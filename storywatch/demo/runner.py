@@ -14,6 +14,7 @@ from storywatch.demo.sample_site import DemoSite, serve
 from storywatch.errors import ConfigError
 from storywatch.extractors.story import load_story, packaged_stories
 from storywatch.flows.monitor import run_pass
+from storywatch.flows.rejudge import explain_article
 from storywatch.render.console import render_coverage, render_summary
 
 DEFAULT_DEMO_DB = Path("storywatch-data/demo.duckdb")
@@ -46,7 +47,7 @@ def run_demo(db: Path, console: Console) -> None:
     server, site = serve(lambda base: DemoSite(seeds, base))
     try:
         with tempfile.TemporaryDirectory(prefix="storywatch-demo-") as tmp:
-            story = write_story(Path(tmp), seed_story, site.feed_urls(), demo_settings(seed_story))
+            story = write_story(Path(tmp), seed_story, site.feed_urls(), demo_settings(seed_story), counter_examples=True)
             console.print(f"[bold]Sample news site[/bold] on {site.base} with {len(site.feed_urls())} feeds "
                           f"and {len(site.pages)} articles.")
             for phase in (1, 2):
@@ -58,6 +59,13 @@ def run_demo(db: Path, console: Console) -> None:
                 render_summary(console, result, title=f"pass {phase}")
             with Warehouse.open(db, read_only=True) as wh:
                 render_coverage(console, wh.coverage(result["story"]), result["story"])
+                near_miss = wh.con.execute("SELECT url FROM judgments WHERE story = ? AND verdict = 'off_topic' "
+                                           "ORDER BY relevance DESC LIMIT 1", [result["story"]]).fetchone()
+            if near_miss:
+                console.print(f"\n[bold]Why was the closest article left out?[/bold] "
+                              f"storywatch explain --story {SEED_STORY} {near_miss[0]}", soft_wrap=True, highlight=False)
+                for line in explain_article(story, db, near_miss[0]):
+                    console.print(f"  {line}", soft_wrap=True, highlight=False, markup=False)
     finally:
         server.close()
     python, path = shlex.quote(sys.executable), shlex.quote(str(db.resolve()))
