@@ -313,6 +313,28 @@ def relevance_rows(report: Report, background: list[str] | None) -> None:
         report.notes.append(f"  relevance background: threshold {threshold}; highest scores {', '.join(f'{s:.2f}' for s in top)}")
 
 
+def story_rows(report: Report) -> None:
+    """bench/relevance.py's labeled stories, mean per group, at each story's own decision."""
+    pooled: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for story in relevance_bench.stories():
+        for rule, (r, _) in relevance_bench.evaluate(story).items():
+            pooled.setdefault((story.group, rule), []).append(r)
+    for group in ("tuning", "held out"):
+        key = group.replace(" ", "")
+        mean = {rule: {k: sum(r[k] for r in rows) / len(rows) for k in ("auc", "recall", "sa", "fp")}
+                for (g, rule), rows in pooled.items() if g == group}
+        n = len(pooled[(group, "derived")])
+        for rule, name in (("derived", "default"), ("+ not/", "not"), ("+ 5 labels", "labels")):
+            m = mean[rule]
+            report.add("relevance", f"{n} {group} stories, {rule}", n, "AUC / recall / same-actors FP / off FP",
+                       (m["auc"], m["recall"], m["sa"], m["fp"]),
+                       tuple(mean["tfidf"][k] for k in ("auc", "recall", "sa", "fp")), "TF-IDF cosine to the seeds",
+                       {f"relevance.stories.{key}.{name}.auc": m["auc"],
+                        f"relevance.stories.{key}.{name}.recall": m["recall"],
+                        f"relevance.stories.{key}.{name}.same_actors_kept_out": 1 - m["sa"],
+                        f"relevance.stories.{key}.{name}.off_kept_out": 1 - m["fp"]})
+
+
 CONTENT_TYPES = {".rss": "application/rss+xml", ".atom": "application/atom+xml", ".rdf": "application/rdf+xml",
                  ".html": "text/html", ".htm": "text/html"}
 
@@ -505,6 +527,7 @@ def measure(corpus: Path | None, workers: int) -> Report:
     # (c) relevance
     background = [results[i["id"]]["text"] for i in manifest] if corpus else None
     relevance_rows(report, background)
+    story_rows(report)
 
     # (d) feeds
     good, bad = fixture_feeds()

@@ -86,7 +86,7 @@ def _texts(folder: Path) -> dict[str, str]:
 def stories() -> list[Labeled]:
     meta_seeds = load_story(STORY).seeds
     meta = [(label, text, None) for rows in load_sets().values() for label, text in rows if label in LABELS]
-    found = [Labeled("meta-open-models", "tuning", meta_seeds, {}, meta)]
+    found = [Labeled("meta-open-models", "tuning", meta_seeds, load_story(STORY).counter_examples, meta)]
     for group, names in (("tuning", TUNING), ("held out", HELD_OUT)):
         for name in names:
             folder = STORIES / name

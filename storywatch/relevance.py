@@ -54,9 +54,9 @@ from itertools import combinations
 
 from wordfreq import zipf_frequency
 
-from storywatch.text import NEGATIONS, NEWS_FILLER, SPELLING, STOP_WORDS, strip_chrome
+from storywatch.text import CALENDAR, NEGATIONS, NEWS_FILLER, SPELLING, STOP_WORDS, strip_chrome
 
-_STOP = STOP_WORDS | NEGATIONS | NEWS_FILLER
+_STOP = STOP_WORDS | NEGATIONS | NEWS_FILLER | CALENDAR
 
 MAX_TERMS = 120          # story terms kept
 LINK_WORDS = 40          # top single-word terms that may form who x what links

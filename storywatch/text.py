@@ -31,6 +31,14 @@ STOP_WORDS = frozenset(
 )
 NEGATIONS = frozenset({"no", "nor", "not"})
 NEWS_FILLER = frozenset({"one", "two", "new", "many"})
+# When, not what: any article names days and months, so they never mark a story (the story's
+# start and the time rule handle when).
+CALENDAR = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april june
+    july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec
+    today yesterday tomorrow week weeks weekend month months year years day days morning afternoon
+    evening night tonight earlier later last next""".split()
+)
 # British spellings folded to American ones, so "open licence" matches "open source license".
 SPELLING = {
     "licence": "license", "licences": "licenses", "licenced": "licensed", "licencing": "licensing",

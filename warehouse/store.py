@@ -607,6 +607,13 @@ class Warehouse:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
+    def near_misses(self, story: str, limit: int = 10) -> list[tuple[str, str, float]]:
+        """(url, title, relevance) of the off-topic articles that scored highest: what a person
+        should look at to find what the story left out."""
+        return self.con.execute(
+            "SELECT url, coalesce(title, url), relevance FROM judgments WHERE story = ? AND verdict = 'off_topic' "
+            "ORDER BY relevance DESC, url LIMIT ?", [story, limit]).fetchall()
+
     def report(self, story: str, since: date | None = None) -> dict:
         """Everything `storywatch report` shows, from the views only."""
         start = since or date(1970, 1, 1)

@@ -59,8 +59,7 @@ def run_demo(db: Path, console: Console) -> None:
                 render_summary(console, result, title=f"pass {phase}")
             with Warehouse.open(db, read_only=True) as wh:
                 render_coverage(console, wh.coverage(result["story"]), result["story"])
-                near_miss = wh.con.execute("SELECT url FROM judgments WHERE story = ? AND verdict = 'off_topic' "
-                                           "ORDER BY relevance DESC LIMIT 1", [result["story"]]).fetchone()
+                near_miss = next(iter(wh.near_misses(result["story"], 1)), None)
             if near_miss:
                 console.print(f"\n[bold]Why was the closest article left out?[/bold] "
                               f"storywatch explain --story {SEED_STORY} {near_miss[0]}", soft_wrap=True, highlight=False)
