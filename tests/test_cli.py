@@ -13,7 +13,7 @@ runner = CliRunner()
 
 
 def test_every_command_has_help():
-    for command in ([], ["run"], ["demo"]):
+    for command in ([], ["run"], ["demo"], ["label"], ["rescore"], ["explain"]):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
 
@@ -23,8 +23,11 @@ def test_demo_prints_summary_and_coverage(prefect_harness, tmp_path):
     result = runner.invoke(app, ["demo", "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "pass 1" in result.output and "pass 2" in result.output and "coverage" in result.output
+    # The packaged not/ keeps the Scale AI business story out, and the demo explains that near miss.
+    assert "Why was the closest article left out?" in result.output and "closest counter-example: not/" in result.output
     con = duckdb.connect(str(db), read_only=True)
     verdicts = dict(con.execute("SELECT verdict, count(*) FROM judgments GROUP BY verdict").fetchall())
+    assert con.execute("SELECT verdict FROM judgments WHERE title LIKE 'Scale AI bets%'").fetchall() == [("off_topic",)]
     assert verdicts["seed_copy"] == 2 and verdicts["new"] >= 5 and verdicts["off_topic"] >= 5
     assert con.execute("SELECT max(versions) FROM judgments").fetchone()[0] == 2
     assert con.execute("SELECT count(*) FROM runs WHERE status = 'completed'").fetchone()[0] == 2

@@ -178,7 +178,10 @@ def test_labels_join_the_seeds_or_the_counter_examples(seed_texts):
     on = Judge.for_story(seed_texts, threshold=0.1, labels=[Label("a1", True, look_alike, at)])
     off = Judge.for_story(seed_texts, threshold=0.1, labels=[Label("a1", False, look_alike, at)])
     twin = look_alike.replace("Saturday", "the weekend")
-    assert on.profile.score(twin) > base.profile.score(twin)
-    judged, _, _ = off.judge("a2", twin)
+    assert on.profile.score(twin) > base.profile.score(twin) > off.profile.score(twin)
+    assert off.judge("a2", twin)[0].verdict is Verdict.OFF_TOPIC
+    # Past any threshold, the off-label still pulls its near-twin down as the nearest counter-example.
+    anything = Judge.for_story(seed_texts, threshold=0.0, labels=[Label("a1", False, look_alike, at)])
+    judged, _, _ = anything.judge("a2", twin)
     assert judged.verdict is Verdict.OFF_TOPIC and "closer to label:a1" in judged.reason
     assert off.judge("a1", look_alike)[0].reason.startswith("labelled off-story by a person on 2026-01-01")
