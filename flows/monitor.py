@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections import defaultdict
 from dataclasses import asdict, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from prefect import flow, get_run_logger
@@ -28,7 +29,7 @@ from storywatch.errors import StorywatchError
 from storywatch.feedhealth import LONG_FAILING, health_after
 from storywatch.judge import Judge
 from storywatch.models import FeedPoll, RunCounts, Verdict
-from storywatch.evolution import Evolution, to_assess, track, without_headline
+from storywatch.evolution import Evolution, add_units, seed_units, sentence_units, to_assess, track, without_headline
 from storywatch.novelty import NoveltyIndex, lookup_features
 from storywatch.decide import decide
 from storywatch.passplan import (MAX_FETCH_ATTEMPTS, entry_article_ids, entry_keys, page_article_id, plan_fetches,
@@ -130,7 +131,10 @@ def _one_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
         decisions, redirected = decide(pages, judge, known_articles, counts)
         buckets |= {d.article_id: bucket_keys(Signature.from_bytes(d.signature, d.shingles)) for d in decisions
                     if d.version and d.judgment.verdict in (Verdict.NEW, Verdict.SYNDICATED)}
-        evolution = _evolution(story, wh, decisions)
+        per_day = story.config.developments.key_per_day
+        day_room = defaultdict(lambda: per_day, {day: per_day - n for day, n in
+                                                 wh.key_counts(story.slug, now.date() - timedelta(days=365)).items()})
+        evolution = _evolution(story, wh, decisions, day_room)
     counts.developments = len(evolution.developments)
 
     alerting, today = story.config.alerts, now.date()
@@ -147,7 +151,7 @@ def _one_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     _deliver_alerts(wh, story, channels, counts)
     wh.update_run_counts(run_id, counts, datetime.now(timezone.utc))
     create_markdown_artifact(run_markdown(story.config.title, counts, decisions,
-                                          [(d.outlet, d.sentence) for d in evolution.developments]),
+                                          [(d.outlet, d.sentence) for d in evolution.developments if d.key]),
                              key=f"coverage-{_artifact_key(story.slug)}", description="What this pass found")
     return counts
 
@@ -206,10 +210,11 @@ def _copy_index(judge: Judge, wh: Warehouse, slug: str, pages: list) -> dict[str
     return missing
 
 
-def _evolution(story: Story, wh: Warehouse, decisions: list) -> Evolution:
+def _evolution(story: Story, wh: Warehouse, decisions: list, day_room) -> Evolution:  # noqa: ANN001
     """What this pass's articles and edits add, judged against the seeds and those stored
-    sentences of earlier coverage that could match one of theirs (loaded in the order they were
-    first said), then the versions not yet in the store (a warehouse from before it existed)."""
+    sentences and units of earlier coverage that could match one of theirs (loaded in the order
+    they were first said), then the versions not yet in the store (a warehouse from before it
+    existed). `day_room` holds how many more key developments each day may take."""
     index = NoveltyIndex()
     for name, text in story.seeds.items():
         index.add(name, text)
@@ -221,9 +226,23 @@ def _evolution(story: Story, wh: Warehouse, decisions: list) -> Evolution:
     backlog = wh.unindexed_versions(story.slug)
     for aid, _, title, text in backlog:
         index.add(aid, without_headline(title, text))
+    known = seed_units(story.seeds)
+    wanted = {unit for d in decisions if (d.article_id, d.version) in prepared
+              for body in [without_headline(d.page.article.title, d.page.article.text)]
+              for s in prepared[(d.article_id, d.version)].sentences for unit in sentence_units(s.text, body).all()}
+    for unit, first, development in wh.said_units(story.slug, wanted):
+        known.first.setdefault(unit, first)
+        if development:
+            known.developments.add(first)
+    unit_backlog = wh.ununitized_versions(story.slug)
+    said_before = [(unit, ref) for aid, version, title, text in unit_backlog
+                   for unit, ref in add_units(known, aid, version, without_headline(title, text))]
     previous = wh.latest_texts([d.article_id for d in decisions if d.version and d.version > 1])
-    evolution = track(decisions, index, previous, prepared)
+    settings = story.config.developments
+    evolution = track(decisions, index, previous, prepared, known, settings.key_per_article, day_room)
     evolution.indexed[:0] = [(aid, version) for aid, version, _, _ in backlog]
+    evolution.unit_indexed[:0] = [(aid, version) for aid, version, _, _ in unit_backlog]
+    evolution.units[:0] = said_before
     evolution.said = index.said_since(start)
     return evolution
 

@@ -102,7 +102,7 @@ def raise_alerts(
         why = f"relevance {d.judgment.relevance:.2f}"
         if rules.new_coverage and verdict is Verdict.NEW:
             alerts.append(coverage_alert(d.article_id, outlet, title, url, f"new on-story article ({why})"))
-        if rules.new_outlet and verdict in (Verdict.NEW, Verdict.SYNDICATED) and outlet not in outlets_seen:
+        if rules.new_outlet and verdict is Verdict.NEW and outlet not in outlets_seen:  # never for a copy
             outlets_seen.add(outlet)
             alerts.append(_alert(f"outlet:{outlet}", "new_outlet", f"New outlet on the story: {outlet}",
                                  f"{outlet} covers “{story_title}” for the first time: {title}\n{url}\n"
@@ -110,8 +110,8 @@ def raise_alerts(
     if rules.new_development:
         by_id = {d.article_id: d for d in decisions}
         by_version: dict[tuple[str, int], list[Development]] = {}
-        for dev in developments:
-            if dev.article_id in by_id and by_id[dev.article_id].judgment.relevance >= min_relevance:
+        for dev in developments:  # key developments only (storywatch.claims)
+            if dev.key and dev.article_id in by_id and by_id[dev.article_id].judgment.relevance >= min_relevance:
                 by_version.setdefault((dev.article_id, dev.version), []).append(dev)
         for (aid, version), devs in by_version.items():
             facts = sorted({f.text for dev in devs for f in dev.facts if f.kind != "name"})
@@ -121,8 +121,8 @@ def raise_alerts(
             alerts.append(_alert(f"dev:{aid}:{version}", "new_development",
                                  f"New in the story ({devs[0].outlet}): {devs[0].sentence[:90]}",
                                  "\n".join(lines) + (f"\nFacts: {', '.join(facts)}" if facts else "")
-                                 + f"\n{url}\nWhy: {len(devs)} sentence(s) in {what} not said by the seeds or "
-                                 f"earlier coverage (relevance {by_id[aid].judgment.relevance:.2f}).", url))
+                                 + f"\n{url}\nWhy: {len(devs)} key development(s) in {what}: claims neither the seeds nor "
+                                 f"earlier coverage made (relevance {by_id[aid].judgment.relevance:.2f}).", url))
     if rules.volume_spike:
         today_count = context.daily_counts.get(today, 0) + sum(
             1 for d in fresh if d.judgment.verdict in (Verdict.NEW, Verdict.SYNDICATED))

@@ -100,11 +100,17 @@ class RecheckSettings(_Strict):
         return tiers
 
 
+class DevelopmentSettings(_Strict):
+    key_per_article: int = Field(3, ge=0, le=100, description="key developments an article may add at most")
+    key_per_day: int = Field(10, ge=0, le=1000, description="key developments a day may take at most")
+
+
 class StoryConfig(_Strict):
     title: str
     started: date | None = None  # unset: the earliest date the seeds carry (storywatch.timeline)
     feeds: str = "feeds.opml"
     thresholds: Thresholds = Thresholds()
+    developments: DevelopmentSettings = DevelopmentSettings()
     fetch: FetchSettings = FetchSettings()
     alerts: AlertSettings = AlertSettings()
     recheck: RecheckSettings = RecheckSettings()

@@ -177,13 +177,13 @@ def _passages(sentences: list[_Sentence]) -> list[_Doc]:
 
 
 @lru_cache(maxsize=100_000)
-def _specificity(surface: str) -> float:
+def specificity(surface: str) -> float:
     """How much a word or phrase says on its own, in [0, 1]: rare in general English scores high."""
     parts = surface.split(" ")
     if len(parts) == 1:
         return max(0.0, _COMMON_ZIPF - zipf_frequency(surface, "en")) / _COMMON_ZIPF
     # A phrase is at least as specific as its rarer half, plus credit for the pairing itself.
-    return min(1.0, 0.35 + max(_specificity(p) for p in parts))
+    return min(1.0, 0.35 + max(specificity(p) for p in parts))
 
 
 def _saturate(count: int) -> float:
@@ -242,7 +242,7 @@ class StoryProfile:
             agreement = ((count + lead_df[term]) / (2 * n)) ** 2
             rate = sum(100 * d.tf[term] / max(d.length, 1) for d in docs) / n
             spelled = " ".join(surface.get(p, p) for p in term.split(" "))
-            scored[term] = agreement * _specificity(spelled) * (1 + math.log1p(rate))
+            scored[term] = agreement * specificity(spelled) * (1 + math.log1p(rate))
         top = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]
         weights = {t: w for t, w in top if w > 0}
 
@@ -375,7 +375,7 @@ def terms(text: str) -> Counter[str]:
 def term_vector(text: str) -> dict[str, float]:
     """A text as a unit vector over its content terms: (1 + ln tf) × how specific the term is in
     English (wordfreq), so shared rare names and phrases count and shared common words hardly do."""
-    weights = {t: (1 + math.log(c)) * _specificity(t) for t, c in terms(text).items()}
+    weights = {t: (1 + math.log(c)) * specificity(t) for t, c in terms(text).items()}
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
     return {t: w / norm for t, w in weights.items() if w}
 

@@ -268,6 +268,63 @@ def _m007_labels(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _m008_claims(con: duckdb.DuckDBPyConnection) -> None:
+    # Developments judged on meaning (storywatch/claims.py): each gets a salience and a key flag,
+    # a fact is flagged new only when nobody reported it before, and the units (facts and words)
+    # the story has said are kept with the sentence that said each first, so a later article's
+    # restatement of a development is counted as a repeat of it. Developments stored before are
+    # kept and re-ranked here by the facts they carry (numbers count 1, names 0.7, at most two of
+    # each; key: salience at least 1 and among the 3 most salient of their article version).
+    con.execute(
+        """
+        ALTER TABLE novel_sentences ADD COLUMN salience DOUBLE;
+        ALTER TABLE novel_sentences ADD COLUMN key BOOLEAN DEFAULT false;
+        ALTER TABLE novel_sentences ADD COLUMN reported_at TIMESTAMP;
+        ALTER TABLE sentence_facts ADD COLUMN is_new BOOLEAN DEFAULT true;
+        CREATE TABLE said_units (
+            story VARCHAR NOT NULL,
+            unit VARCHAR NOT NULL,                -- "kind:normalized" for a fact, "word:<stem>" for a word
+            ref VARCHAR NOT NULL,                 -- "<article_id>#<version>#<sentence_no>" that said it first
+            development BOOLEAN NOT NULL,         -- that sentence is a development
+            PRIMARY KEY (story, unit)
+        );
+        CREATE TABLE unit_versions (              -- article versions whose units are in said_units
+            story VARCHAR NOT NULL,
+            article_id VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (story, article_id, version)
+        );
+        CREATE TABLE claim_repeats (              -- a later article restating a development
+            story VARCHAR NOT NULL,
+            article_id VARCHAR NOT NULL,          -- the development
+            version INTEGER NOT NULL,
+            sentence_no INTEGER NOT NULL,
+            repeat_article_id VARCHAR NOT NULL,   -- the article repeating it
+            repeat_outlet VARCHAR,
+            seen_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (story, article_id, version, sentence_no, repeat_article_id)
+        );
+        UPDATE novel_sentences SET salience = s.salience, reported_at = novel_sentences.first_seen_at
+        FROM (
+            SELECT n.story, n.article_id, n.version, n.sentence_no,
+                   least(count(f.kind) FILTER (WHERE f.kind IN ('money', 'quantity', 'percent', 'date')), 2)
+                   + 0.7 * least(count(f.kind) FILTER (WHERE f.kind = 'name'), 2) AS salience
+            FROM novel_sentences n LEFT JOIN sentence_facts f USING (story, article_id, version, sentence_no)
+            GROUP BY ALL
+        ) s
+        WHERE novel_sentences.story = s.story AND novel_sentences.article_id = s.article_id
+          AND novel_sentences.version = s.version AND novel_sentences.sentence_no = s.sentence_no;
+        UPDATE novel_sentences SET key = true
+        FROM (
+            SELECT story, article_id, version, sentence_no FROM novel_sentences WHERE salience >= 1
+            QUALIFY row_number() OVER (PARTITION BY story, article_id, version ORDER BY salience DESC, sentence_no) <= 3
+        ) k
+        WHERE novel_sentences.story = k.story AND novel_sentences.article_id = k.article_id
+          AND novel_sentences.version = k.version AND novel_sentences.sentence_no = k.sentence_no;
+        """
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("001_initial", _m001_initial),
     ("002_alert_outbox", _m002_alert_outbox),
@@ -276,6 +333,7 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("005_articles_entry_fields", _m005_articles_entry_fields),
     ("006_stored_indexes", _m006_stored_indexes),
     ("007_labels", _m007_labels),
+    ("008_claims", _m008_claims),
 ]
 
 

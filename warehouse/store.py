@@ -21,9 +21,9 @@ from storywatch.evolution import Evolution
 from storywatch.models import Decision, EntrySeen, FeedPoll, FeedState, Known, RunCounts, Verdict
 from storywatch.novelty import Fingerprint, SaidSentence
 from storywatch.urls import outlet_of
-from storywatch.warehouse.migrations import migrate
+from storywatch.warehouse.migrations import MIGRATIONS, migrate
 from storywatch.warehouse.transaction import atomic
-from storywatch.warehouse.views import ensure_views
+from storywatch.warehouse.views import ensure_views, views_current
 
 
 def utc_naive(value: datetime | None) -> datetime | None:
@@ -64,6 +64,21 @@ def _update(con: duckdb.DuckDBPyConnection, table: str, assignments: str, keys: 
     source = ", ".join(f"unnest(?) AS {name}" for name in names)
     match = " AND ".join(f"{table}.{k} = u.{k}" for k in keys)
     con.execute(f"UPDATE {table} SET {assignments} FROM (SELECT {source}) u WHERE {match}", columns)
+
+
+def _behind(con: duckdb.DuckDBPyConnection) -> bool:
+    """Does this file lack migrations or views this code has?"""
+    try:
+        done = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
+    except duckdb.CatalogException:
+        return False  # not a storywatch file yet: nothing to read either
+    return any(name not in done for name, _ in MIGRATIONS) or not views_current(con)
+
+
+def _split_ref(ref: str) -> tuple[str, int, int]:
+    """"<article_id>#<version>#<sentence_no>" -> its three parts."""
+    article_id, version, sentence_no = ref.rsplit("#", 2)
+    return article_id, int(version), int(sentence_no)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -108,6 +123,13 @@ class Warehouse:
                     ) from None
                 time.sleep(min(0.5, max(0.05, deadline - time.monotonic())))
         con.execute("SET TimeZone = 'UTC'")
+        if read_only and _behind(con):
+            # A file from an older storywatch: bring its schema and views up to date first (a
+            # reader must not see views older than its code), then read it.
+            con.close()
+            cls.open(path, wait_seconds=wait_seconds).close()
+            con = cls._connect(path, read_only)
+            con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             try:
                 migrate(con)
@@ -261,6 +283,39 @@ class Warehouse:
             [story],
         ).fetchall()
 
+    def said_units(self, story: str, units: set[str]) -> list[tuple[str, str, bool]]:
+        """(unit, ref of the sentence that said it first, whether that is a development) for those
+        of `units` the story has said."""
+        if not units:
+            return []
+        return self.con.execute(
+            "SELECT unit, ref, development FROM said_units WHERE story = $story "
+            "AND unit IN (SELECT unnest($units::VARCHAR[])) ORDER BY unit",
+            {"story": story, "units": sorted(units)},
+        ).fetchall()
+
+    def ununitized_versions(self, story: str) -> list[tuple[str, int, str, str]]:
+        """(article_id, version, title, text) of versions of `new` coverage whose units are not yet
+        in said_units, in the order they were fetched: all of them in a file from before it."""
+        return self.con.execute(
+            """
+            SELECT p.article_id, p.version, coalesce(p.title, ''), p.text
+            FROM page_versions p JOIN verdicts v USING (article_id)
+            WHERE v.story = ? AND v.verdict = 'new' AND p.text IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM unit_versions u
+                              WHERE u.story = v.story AND u.article_id = p.article_id AND u.version = p.version)
+            ORDER BY p.fetched_at, p.article_id, p.version
+            """,
+            [story],
+        ).fetchall()
+
+    def key_counts(self, story: str, since: date) -> dict[date, int]:
+        """Key developments already stored per reported day, from `since` on."""
+        rows = self.con.execute(
+            "SELECT reported_at::DATE, count(*) FROM novel_sentences WHERE story = ? AND key "
+            "AND reported_at::DATE >= ? GROUP BY 1", [story, since]).fetchall()
+        return dict(rows)
+
     def latest_texts(self, article_ids: list[str]) -> dict[str, tuple[str, str]]:
         """article_id -> (title, text) of its latest stored version."""
         if not article_ids:
@@ -348,17 +403,20 @@ class Warehouse:
             raise WarehouseError(f"{self.path}: cannot write this pass (nothing was saved): {_first_line(exc)}") from None
 
     def _save_evolution(self, story: str, evo: Evolution, seen_at: dict[str, datetime]) -> None:
-        devs = [[story, d.article_id, d.version, d.sentence_no, d.sentence, utc_naive(seen_at[d.article_id])]
-                for d in evo.developments]
-        facts = [[story, d.article_id, d.version, d.sentence_no, f.kind, f.text, f.normalized, utc_naive(seen_at[d.article_id])]
+        devs = [[story, d.article_id, d.version, d.sentence_no, d.sentence, utc_naive(seen_at[d.article_id]),
+                 d.salience, d.key, utc_naive(d.reported_at or seen_at[d.article_id])] for d in evo.developments]
+        facts = [[story, d.article_id, d.version, d.sentence_no, f.kind, f.text, f.normalized,
+                  utc_naive(seen_at[d.article_id]), f"{f.kind}:{f.normalized}" in d.new_facts]
                  for d in evo.developments for f in {(f.kind, f.normalized): f for f in d.facts}.values()]
         # A reworded sentence shows as its old form removed and its new form added.
         diffs = [[aid, version, diff.headline_changed,
                   [s.text for s in diff.added] + [c.new.text for c in diff.changed],
                   [s.text for s in diff.removed] + [c.old.text for c in diff.changed],
                   diff.summary] for (aid, version), diff in evo.diffs.items()]
-        _insert(self.con, "INSERT INTO novel_sentences", devs, "ON CONFLICT DO NOTHING")
-        _insert(self.con, "INSERT INTO sentence_facts", facts, "ON CONFLICT DO NOTHING")
+        _insert(self.con, "INSERT INTO novel_sentences (story, article_id, version, sentence_no, sentence, "
+                          "first_seen_at, salience, key, reported_at)", devs, "ON CONFLICT DO NOTHING")
+        _insert(self.con, "INSERT INTO sentence_facts (story, article_id, version, sentence_no, kind, text, "
+                          "normalized, first_seen_at, is_new)", facts, "ON CONFLICT DO NOTHING")
         _insert(self.con, "INSERT INTO version_diffs", diffs, "ON CONFLICT DO NOTHING")
         _update(self.con, "verdicts", "novelty = u.v1", ("story", "article_id"),
                 [[story, aid, score] for aid, score in evo.novelty.items()])
@@ -368,6 +426,14 @@ class Warehouse:
                 ([story, first + i, s.key, s.text, sorted(s.fingerprint.features), sorted(s.fingerprint.numbers)]
                  for i, s in enumerate(evo.said)))
         _insert(self.con, "INSERT INTO said_versions", [[story, aid, version] for aid, version in evo.indexed],
+                "ON CONFLICT DO NOTHING")
+        developments = {f"{d.article_id}#{d.version}#{d.sentence_no}" for d in evo.developments}
+        _insert(self.con, "INSERT INTO said_units", [[story, unit, ref, ref in developments] for unit, ref in evo.units],
+                "ON CONFLICT DO NOTHING")
+        _insert(self.con, "INSERT INTO unit_versions", [[story, aid, version] for aid, version in evo.unit_indexed],
+                "ON CONFLICT DO NOTHING")
+        _insert(self.con, "INSERT INTO claim_repeats",
+                [[story, *_split_ref(r.ref), r.article_id, r.outlet, utc_naive(r.seen_at)] for r in evo.repeats],
                 "ON CONFLICT DO NOTHING")
 
     def _save_buckets(self, story: str, buckets: dict[str, list[int]]) -> None:
@@ -388,7 +454,7 @@ class Warehouse:
     def alert_context(self, story: str, days: int, today: date) -> StoryContext:
         """Outlets already covering the story, and new + syndicated articles per first-seen day."""
         outlets = self.con.execute(
-            "SELECT DISTINCT outlet FROM coverage WHERE story = ? AND verdict IN ('new', 'syndicated')", [story]
+            "SELECT DISTINCT outlet FROM coverage WHERE story = ? AND verdict = 'new'", [story]
         ).fetchall()
         daily = self.con.execute(
             """
@@ -634,16 +700,22 @@ class Warehouse:
                 FROM coverage WHERE story = ? AND coalesce(published_at, first_seen_at)::DATE >= ?
                 ORDER BY coalesce(published_at, first_seen_at)""", start),
             "developments": rows("""
-                SELECT d.first_seen_at, d.outlet, d.sentence, d.facts, j.title, j.url, d.version,
+                SELECT d.first_seen_at, d.outlet, d.sentence, d.facts, j.title, j.url, d.version, d.key,
                        coalesce(j.published_at, j.first_seen_at) AS published_at
                 FROM developments d JOIN judgments j USING (story, article_id)
-                WHERE d.story = ? AND coalesce(j.published_at, j.first_seen_at)::DATE >= ?
-                ORDER BY coalesce(j.published_at, j.first_seen_at), d.article_id, d.version, d.sentence_no""", start),
+                WHERE d.story = ? AND d.first_reported_at::DATE >= ?
+                ORDER BY d.first_reported_at, d.article_id, d.version, d.sentence_no""", start),
+            "digest": rows("""
+                SELECT d.first_reported_at::DATE AS day, d.first_reported_at, d.reported_at_source, d.first_outlet,
+                       d.sentence, d.facts, d.repeats, d.repeated_by, d.version, j.title, j.url
+                FROM key_developments d JOIN judgments j USING (story, article_id)
+                WHERE d.story = ? AND d.first_reported_at::DATE >= ?
+                ORDER BY day DESC, d.salience DESC, d.first_reported_at, d.sentence_no""", start),
             "first_reports": rows("""
-                SELECT f.fact, f.kind, f.outlet, f.first_seen_at, j.title, j.url
+                SELECT f.fact, f.kind, f.outlet, f.reported_at, f.reported_at_source, j.title, j.url
                 FROM first_reports f JOIN judgments j USING (story, article_id)
-                WHERE f.story = ? AND f.kind <> 'name' AND f.first_seen_at::DATE >= ?
-                ORDER BY coalesce(j.published_at, f.first_seen_at), f.fact""", start),
+                WHERE f.story = ? AND f.kind <> 'name' AND f.reported_at::DATE >= ?
+                ORDER BY f.reported_at, f.fact""", start),
             "edited": rows("""
                 SELECT j.title, j.outlet, j.url, j.versions, v.summary, v.fetched_at
                 FROM judgments j JOIN article_versions v USING (article_id)

@@ -4,6 +4,8 @@ Columns are documented in the README and pinned by tests; change them only by ad
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 
 from storywatch.warehouse.transaction import atomic
@@ -61,25 +63,39 @@ VIEWS = {
         FROM page_versions p LEFT JOIN version_diffs d USING (article_id, version)
     """,
     "developments": """
+        -- one row per claim: the sentence that made it first, who repeated it later and how often
         SELECT d.story, d.article_id, coalesce(p.outlet, a.outlet) AS outlet, d.first_seen_at, d.sentence,
                coalesce(list(f.text ORDER BY f.kind, f.text) FILTER (WHERE f.text IS NOT NULL), []) AS facts,
-               d.version, d.sentence_no
+               d.version, d.sentence_no, coalesce(d.salience, 0.0) AS salience, coalesce(d.key, false) AS key,
+               coalesce(d.reported_at, d.first_seen_at) AS first_reported_at,
+               CASE WHEN d.version = 1 AND p.published_at IS NOT NULL AND p.published_at <= d.first_seen_at
+                    THEN 'published' ELSE 'first_seen' END AS reported_at_source,
+               coalesce(p.outlet, a.outlet) AS first_outlet,
+               coalesce(r.repeats, 0)::INTEGER AS repeats, coalesce(r.repeated_by, []::VARCHAR[]) AS repeated_by
         FROM novel_sentences d
         JOIN articles a USING (article_id)
         LEFT JOIN page_versions p USING (article_id, version)
         LEFT JOIN sentence_facts f USING (story, article_id, version, sentence_no)
+        LEFT JOIN (SELECT story, article_id, version, sentence_no, count(DISTINCT repeat_article_id) AS repeats,
+                          list(DISTINCT repeat_outlet ORDER BY repeat_outlet) AS repeated_by
+                   FROM claim_repeats GROUP BY ALL) r USING (story, article_id, version, sentence_no)
         GROUP BY ALL
     """,
+    "key_developments": "SELECT * FROM developments WHERE key",
     "first_reports": """
-        -- credited by when it was reported (an article's publication time, never after storywatch
-        -- first saw it; an edit's fetch time), not by fetch order within a pass
+        -- facts nobody reported before (not the seeds, not earlier coverage), credited by when
+        -- they were reported (an article's publication time, never after storywatch first saw
+        -- it; an edit's fetch time), not by fetch order within a pass
         WITH reported AS (
             SELECT f.*, coalesce(p.outlet, a.outlet) AS outlet,
                    CASE WHEN f.version = 1 THEN least(coalesce(p.published_at, f.first_seen_at), f.first_seen_at)
-                        ELSE f.first_seen_at END AS reported_at
+                        ELSE f.first_seen_at END AS reported_at,
+                   CASE WHEN f.version = 1 AND p.published_at IS NOT NULL AND p.published_at <= f.first_seen_at
+                        THEN 'published' ELSE 'first_seen' END AS reported_at_source
             FROM sentence_facts f JOIN articles a USING (article_id) LEFT JOIN page_versions p USING (article_id, version)
+            WHERE coalesce(f.is_new, true)
         )
-        SELECT story, text AS fact, outlet, first_seen_at, kind, normalized, article_id, reported_at
+        SELECT story, text AS fact, outlet, first_seen_at, kind, normalized, article_id, reported_at, reported_at_source
         FROM reported
         QUALIFY row_number() OVER (PARTITION BY story, kind, normalized
                                    ORDER BY reported_at, first_seen_at, article_id, sentence_no) = 1
@@ -126,8 +142,22 @@ VIEWS = {
 EXAMPLE_QUERY = "SELECT * FROM daily_coverage"
 
 
+VIEWS_HASH = hashlib.sha256(repr(sorted(VIEWS.items())).encode("utf-8")).hexdigest()[:16]
+
+
 def ensure_views(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create every view in one transaction."""
+    """(Re)create every view in one transaction, and record which definitions they are."""
     with atomic(con):
         for name, sql in VIEWS.items():
             con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+        con.execute("CREATE TABLE IF NOT EXISTS schema_views (hash VARCHAR NOT NULL)")
+        con.execute("DELETE FROM schema_views")
+        con.execute("INSERT INTO schema_views VALUES (?)", [VIEWS_HASH])
+
+
+def views_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Are this file's views the ones this code defines?"""
+    try:
+        return con.execute("SELECT hash FROM schema_views").fetchall() == [(VIEWS_HASH,)]
+    except duckdb.CatalogException:
+        return False

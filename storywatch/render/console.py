@@ -55,7 +55,23 @@ def render_coverage(console: Console, rows: list[dict], story: str) -> None:
     console.print(table)
 
 
+def render_digest(console: Console, digest: list[dict]) -> None:
+    """The story's key developments by day, newest first: what changed, who said it first, how
+    many outlets repeated it."""
+    table = Table(title=f"what changed — {len(digest)} key developments, newest first", title_justify="left")
+    table.add_column("day", no_wrap=True)
+    table.add_column("first reported by", no_wrap=True)
+    table.add_column("development", overflow="fold")
+    table.add_column("repeated", justify="right")
+    for d in digest:
+        edit = " (edit)" if d["version"] > 1 else ""
+        table.add_row(d["day"].isoformat(), f"{d['first_outlet'] or ''}{edit}", d["sentence"],
+                      f"{d['repeats']}" if d["repeats"] else "—")
+    console.print(table)
+
+
 def render_report(console: Console, title: str, data: dict) -> None:
+    render_digest(console, data["digest"])
     daily = Table(title=f"{title} — coverage by day", title_justify="left")
     for name in ("day", "new", "syndicated", "seed copies", "updates", "outlets", "new outlets", "developments"):
         daily.add_column(name, justify="left" if name == "day" else "right")
@@ -63,11 +79,12 @@ def render_report(console: Console, title: str, data: dict) -> None:
         daily.add_row(r["day"].isoformat(), *(str(r[k]) for k in ("new", "syndicated", "seed_copies", "updates",
                                                                    "outlets", "new_outlets", "developments")))
     console.print(daily)
-    firsts = Table(title="first reports", title_justify="left")
-    for name in ("fact", "kind", "outlet", "first seen"):
+    firsts = Table(title="first reports (facts nobody had reported before)", title_justify="left")
+    for name in ("fact", "kind", "outlet", "reported", "time from"):
         firsts.add_column(name)
     for f in data["first_reports"][:25]:
-        firsts.add_row(f["fact"], f["kind"], f["outlet"] or "", when(f["first_seen_at"]))
+        firsts.add_row(f["fact"], f["kind"], f["outlet"] or "", when(f["reported_at"]),
+                       "publication" if f["reported_at_source"] == "published" else "first seen")
     console.print(firsts)
     edited = Table(title="most edited", title_justify="left")
     for name in ("article", "outlet", "versions", "last change"):
@@ -75,11 +92,6 @@ def render_report(console: Console, title: str, data: dict) -> None:
     for a in data["edited"][:10]:
         edited.add_row(a["title"] or a["url"], a["outlet"] or "", str(a["versions"]), a["summary"])
     console.print(edited)
-    latest = data["developments"][-10:]
-    devs = Table(title=f"latest developments ({len(data['developments'])} in all)", title_justify="left")
-    devs.add_column("published", no_wrap=True)
-    devs.add_column("outlet", no_wrap=True)
-    devs.add_column("development", overflow="fold")
-    for d in latest:
-        devs.add_row(when(d["published_at"]), d["outlet"] or "", d["sentence"])
-    console.print(devs)
+    keys = sum(1 for d in data["developments"] if d["key"])
+    console.print(f"[dim]{len(data['developments'])} developments in all, {keys} key "
+                  f"(the `developments` and `key_developments` views)[/dim]")

@@ -76,28 +76,34 @@ def render_html(title: str, data: dict, svg: str, png_name: str) -> str:
         f"<div><b>{len(devs)}</b>developments</div><div><b>{len(data['edited'])}</b>edited articles</div></div>",
         f"<h2>Coverage over time</h2>{svg}<p class='muted'>Bars: articles per publication day, new and syndicated. "
         f"Red marks: days an outlet covered the story for the first time. The chart is also in {_e(png_name)}.</p>",
-        "<h2>Developments</h2><p class='muted'>Sentences that said something neither the seeds nor earlier coverage "
-        "had said, under the first article that carried them, in publication order.</p><table>",
+        "<h2>What changed</h2><p class='muted'>The story's key developments by day, newest first: claims neither "
+        "the seeds nor earlier coverage made, the most salient of each article, with the outlet that reported each "
+        f"first and how many other articles repeated it. All {len(devs)} developments are in the `developments` "
+        "view.</p><table>",
     ]
-    shown, current = 0, None
-    for d in devs:
-        if shown >= MAX_DEVELOPMENTS_SHOWN:
-            parts.append(f"<tr><td colspan=2 class='muted'>… {len(devs) - shown} more in the `developments` view</td></tr>")
-            break
-        article = (d["url"], d["version"])
-        if article != current:
-            current = article
-            edit = " · <b>edit</b>" if d["version"] > 1 else ""
-            parts.append(f"<tr><th colspan=2><span class='day'>{when(d['published_at'])}</span> · {_e(d['outlet'])}{edit} · "
-                         f"<a href='{_e(d['url'])}'>{_e(d['title'])}</a></th></tr>")
+    current = None
+    for d in data["digest"][:MAX_DEVELOPMENTS_SHOWN]:
+        if d["day"] != current:
+            current = d["day"]
+            parts.append(f"<tr><th colspan=3 class='day'>{_e(current.isoformat())}</th></tr>")
+        edit = " · <b>edit</b>" if d["version"] > 1 else ""
         facts = "".join(f"<span class='fact'>{_e(f)}</span>" for f in d["facts"] or [])
-        parts.append(f"<tr><td style='width:1.5em'>•</td><td>{_e(d['sentence'])}<br>{facts}</td></tr>")
-        shown += 1
-    parts.append("</table><h2>First reports</h2><table><tr><th>fact</th><th>kind</th><th>first reported by</th>"
-                 "<th>in</th></tr>")
+        repeated = f"repeated by {d['repeats']}: {_e(', '.join(d['repeated_by']))}" if d["repeats"] else ""
+        parts.append(f"<tr><td>{_e(d['first_outlet'])}{edit}<br><a href='{_e(d['url'])}' class='muted'>{_e(d['title'])}</a></td>"
+                     f"<td>{_e(d['sentence'])}<br>{facts}</td><td class='muted'>{repeated}</td></tr>")
+    if len(data["digest"]) > MAX_DEVELOPMENTS_SHOWN:
+        parts.append(f"<tr><td colspan=3 class='muted'>… {len(data['digest']) - MAX_DEVELOPMENTS_SHOWN} more in the "
+                     "`key_developments` view</td></tr>")
+    if not data["digest"]:
+        parts.append("<tr><td colspan=3 class='muted'>No key developments yet.</td></tr>")
+    parts.append("</table><h2>First reports</h2><p class='muted'>Facts nobody had reported before, the seeds "
+                 "included, with when: the article's publication time, or when storywatch first saw it.</p><table>"
+                 "<tr><th>fact</th><th>kind</th><th>first reported by</th><th>when</th><th>in</th></tr>")
     for f in data["first_reports"]:
+        source = "published" if f["reported_at_source"] == "published" else "first seen"
         parts.append(f"<tr><td><span class='fact'>{_e(f['fact'])}</span></td><td>{_e(f['kind'])}</td>"
-                     f"<td>{_e(f['outlet'])}</td><td><a href='{_e(f['url'])}'>{_e(f['title'])}</a></td></tr>")
+                     f"<td>{_e(f['outlet'])}</td><td class='day'>{when(f['reported_at'])} <span class='muted'>({source})"
+                     f"</span></td><td><a href='{_e(f['url'])}'>{_e(f['title'])}</a></td></tr>")
     parts.append("</table><h2>Most edited</h2><table><tr><th>article</th><th>outlet</th><th>versions</th>"
                  "<th>last change</th></tr>")
     for a in data["edited"]:
