@@ -19,11 +19,11 @@ engineers are to staff a Paris laboratory" after "a Paris lab that will employ 3
 A sentence with no unit of the story and nothing new (a transition, generic background) is
 *filler*.
 
-**Salience** of a new claim: new numeric facts (money, counts, percentages, dates) count 1 each,
-new names 0.7 each (at most two of each), new words their weight, at most 1 in all, halved; the
-sum is scaled by how central the sentence is to the story (the share of its words' weight that
-the seeds also use, from 0.5 for none to 1 for all) and an attributed sentence (a quote, or
-"said", "told", "according to") gets `ATTRIBUTED` more. A sentence is a *key development* when
+**Salience** of a new claim: new numeric facts (money, counts, percentages, dates) count 1 each
+(at most two: a new figure is news wherever it sits); new names count 0.7 each (at most two) and
+new words their weight (at most 1 in all) halved, both scaled by how central the sentence is to
+the story (the share of its words' weight that the seeds also use, from 0.5 for none to 1 for
+all); an attributed sentence (a quote, or "said", "told", "according to") gets `ATTRIBUTED` more. A sentence is a *key development* when
 its salience reaches `KEY_MIN` and it is among the `per_article` most salient of its article.
 The constants were fitted on the tuning stories' sentence-labelled sets (bench/novelty.py).
 """
@@ -99,8 +99,8 @@ class Known:
         if numeric or names or new_words >= NEW_WORDS_MIN:
             weight = sum(specificity(w) for w in units.words) or 1.0
             central = sum(specificity(w) for w in units.words if w in self.story_words) / weight
-            score = (min(numeric, MAX_PER_KIND) + NAME_WEIGHT * min(names, MAX_PER_KIND) + 0.5 * min(new_words, 1.0))
-            score = score * (0.5 + 0.5 * central) + (ATTRIBUTED if _ATTRIBUTION.search(sentence) else 0.0)
+            score = (min(numeric, MAX_PER_KIND) + (NAME_WEIGHT * min(names, MAX_PER_KIND) + 0.5 * min(new_words, 1.0))
+                     * (0.5 + 0.5 * central) + (ATTRIBUTED if _ATTRIBUTION.search(sentence) else 0.0))
             return Claim("new", new, salience=round(score, 4))
         return self.restated(units, new)
 

@@ -36,6 +36,7 @@ def _decision(aid: str, verdict: Verdict, outlet: str, relevance: float = 0.8, v
 
 
 def test_rules_alert_on_new_coverage_and_new_outlets_only():
+    """A syndicated copy is neither new coverage nor an outlet's own coverage: no alert."""
     decisions = [
         _decision("a1", Verdict.NEW, "TechWire"),
         _decision("a2", Verdict.SYNDICATED, "Gadget Hub"),
@@ -49,7 +50,6 @@ def test_rules_alert_on_new_coverage_and_new_outlets_only():
     alerts = raise_alerts("Story", decisions, context, 0.5, AlertRules(), NOW.date())
     assert [(a.rule, a.key) for a in alerts] == [
         ("new_coverage", "new:a1"), ("new_outlet", "outlet:TechWire"),
-        ("new_outlet", "outlet:Gadget Hub"),
         ("new_coverage", "new:a7"),
     ]
     assert "Why: new on-story article (relevance 0.80)" in alerts[0].body and "https://TechWire/a1" in alerts[0].body
@@ -62,11 +62,13 @@ def test_development_alert_carries_link_relevance_and_rule():
     decisions = [_decision("e1", Verdict.NEW, "Signal Daily", relevance=0.72, version=2),
                  _decision("e2", Verdict.NEW, "Low Outlet", relevance=0.3, version=2)]
     devs = [Development("e1", 2, 4, "Meta will release the weights on 3 March.", "Signal Daily",
-                        (Fact("date", "3 March", "03-03"),)),
-            Development("e2", 2, 1, "An aside below the relevance floor.", "Low Outlet", ())]
+                        (Fact("date", "3 March", "03-03"),), key=True),
+            Development("e1", 2, 5, "A development that is not key raises no alert.", "Signal Daily", (), key=False),
+            Development("e2", 2, 1, "An aside below the relevance floor.", "Low Outlet", (), key=True)]
     (alert,) = raise_alerts("Story", decisions, StoryContext(frozenset()), 0.5, AlertRules(), NOW.date(), devs)
     assert (alert.key, alert.rule, alert.url) == ("dev:e1:2", "new_development", "https://Signal Daily/e1")
     assert "• Meta will release the weights on 3 March." in alert.body and "Facts: 3 March" in alert.body
+    assert "not key" not in alert.body
     assert "\nhttps://Signal Daily/e1\n" in alert.body and "in an edit" in alert.body and "(relevance 0.72)" in alert.body
     assert alert.body.endswith("\nRule: new_development")
 

@@ -88,9 +88,10 @@ def test_a_fact_is_credited_to_the_earlier_published_article_not_the_first_fetch
         SELECT f.fact, f.outlet, f.reported_at = p.published_at, f.reported_at < f.first_seen_at
         FROM first_reports f JOIN page_versions p USING (article_id) WHERE f.normalized = 'USD 38000000000'""")
     assert credited == [("$38 billion", "Signal Daily", True, True)]
-    both = _query(db, "SELECT outlet FROM developments WHERE list_contains(facts, '$38 billion') "
+    # One claim in two wordings: one development, the earlier article's, and the later one a repeat of it.
+    both = _query(db, "SELECT outlet, repeats, repeated_by FROM developments WHERE list_contains(facts, '$38 billion') "
                       "OR list_contains(facts, '38 billion dollars') ORDER BY outlet")
-    assert both == [("Signal Daily",), ("The Ledger",)]  # each article said it, in its own words
+    assert both == [("Signal Daily", 1, ["The Ledger"])]
 
 
 def test_a_page_edited_behind_an_unchanged_feed_entry_is_rechecked_when_due(changes_run):
@@ -124,4 +125,4 @@ def test_edited_original_stays_new_and_its_copy_keeps_pointing_at_it(changes_run
               for url, verdict, of in _query(db, "SELECT url, verdict, duplicate_of FROM judgments")}
     assert judged[SCOOP] == ("new", None) and judged[f"syndicated-{SCOOP}"] == ("syndicated", scoop_id)
     devs = _query(db, "SELECT sentence, facts FROM developments WHERE article_id = ? AND version = 2", scoop_id)
-    assert devs == [(EDIT, ["January 12", "Avocado"])]
+    assert devs == [(EDIT, ["January 12", "Avocado", "Meta"])]
