@@ -59,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))  # the sibling benches imported below
 
 import dedupe as dedupe_bench  # noqa: E402
+import novelty as novelty_bench  # noqa: E402
 import relevance as relevance_bench  # noqa: E402
 
 from storywatch.extractors.article import choose_text, extract_article  # noqa: E402
@@ -335,6 +336,22 @@ def story_rows(report: Report) -> None:
                         f"relevance.stories.{key}.{name}.off_kept_out": 1 - m["fp"]})
 
 
+def novelty_rows(report: Report) -> None:
+    """bench/novelty.py's sentence-labelled sets: new-claim precision and recall per group, beside
+    the lexical rule, and how many key developments an article gets."""
+    for group, names in (("tuning", novelty_bench.TUNING), ("held out", novelty_bench.HELD_OUT)):
+        found = [novelty_bench.measure(name) for name in names]
+        n = sum(m["sentences"] for m in found)
+        mean = {k: sum(m[k] for m in found) / len(found)
+                for k in ("precision", "recall", "lex_precision", "lex_recall", "keys", "merged")}
+        key = group.replace(" ", "")
+        report.add("novelty", f"{len(found)} {group} stories: new claims", n, "P / R / key per article / merged",
+                   (mean["precision"], mean["recall"], mean["keys"], mean["merged"]),
+                   (mean["lex_precision"], mean["lex_recall"]), "60% word overlap with one earlier sentence",
+                   {f"novelty.{key}.precision": mean["precision"], f"novelty.{key}.recall": mean["recall"],
+                    f"novelty.{key}.merged": mean["merged"]})
+
+
 CONTENT_TYPES = {".rss": "application/rss+xml", ".atom": "application/atom+xml", ".rdf": "application/rdf+xml",
                  ".html": "text/html", ".htm": "text/html"}
 
@@ -528,6 +545,7 @@ def measure(corpus: Path | None, workers: int) -> Report:
     background = [results[i["id"]]["text"] for i in manifest] if corpus else None
     relevance_rows(report, background)
     story_rows(report)
+    novelty_rows(report)
 
     # (d) feeds
     good, bad = fixture_feeds()
