@@ -135,6 +135,11 @@ def test_upgrade_from_released_schema_keeps_data(tmp_path, fixture):
         ("completed", 1, 1 if schema >= 2 else None)]
     assert con.execute("SELECT count(*) FROM alerts WHERE status = 'sent'").fetchone() == (int(schema >= 2),)
     assert con.execute("SELECT count(*) FROM developments").fetchone() == (2 if schema >= 4 else 0,)
+    # Developments stored before claims were judged on meaning are kept, re-ranked by their facts.
+    ranked = con.execute("SELECT d.salience, d.key, count(f.kind) FROM developments d LEFT JOIN sentence_facts f "
+                         "USING (story, article_id, version, sentence_no) GROUP BY ALL").fetchall()
+    assert all(salience > 0 and key == (salience >= 1) for salience, key, facts in ranked if facts)
+    assert all(salience == 0 and not key for salience, key, facts in ranked if not facts)
     before = _snapshot(con)
     con.close()
 
