@@ -14,10 +14,12 @@ from storywatch.config import Story, StoryConfig
 from storywatch.errors import ConfigError
 from storywatch.extractors.article import extract_article
 from storywatch.extractors.feedlist import parse_feed_list
-from storywatch.text import strip_chrome
+from storywatch.text import strip_chrome, words
 from storywatch.timeline import seed_date, story_start
 
 SEED_SUFFIXES = (".txt", ".md", ".html", ".htm")
+# A seed or counter-example shorter than this cannot say what a story is (a headline, a stub).
+MIN_WORDS = 40
 
 
 def packaged_stories() -> dict[str, Path]:
@@ -89,9 +91,24 @@ def _read_articles(folder: Path, what: str, skip: Path | None = None) -> dict[st
             article = extract_article(data, path.as_uri(), None, now)
             text, published = article.text, article.published_at
         else:
-            text = data.decode("utf-8", errors="replace")
+            text = _decode(path, data, what)
         text = strip_chrome(text)
         if not text:
             raise ConfigError(f"{path}: {what} has no article text")
+        if len(words(text)) < MIN_WORDS:
+            raise ConfigError(f"{path}: {what} too short to define a story ({len(words(text))} words; "
+                              f"at least {MIN_WORDS})")
         found[path.name] = (text, published)
     return found
+
+
+def _decode(path: Path, data: bytes, what: str) -> str:
+    """A text article's bytes as text: UTF-8 (a byte-order mark allowed); anything else is refused
+    rather than guessed, since a wrong guess would shift every score."""
+    if b"\x00" in data[:8192]:
+        raise ConfigError(f"{path}: {what} is a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: {what} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                          f"save it as UTF-8") from None

@@ -25,13 +25,37 @@ def _copy_story(tmp_path):
     return folder
 
 
+@pytest.mark.parametrize("name, data, message", [
+    ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "seed is a binary file, not text"),
+    ("latin1.txt", ("Meta's caf\u00e9 " * 30).encode("latin-1"), r"seed is not UTF-8 text \(byte 0xe9 at offset 10\)"),
+    ("stub.txt", b"Meta to open-source its models.", r"seed too short to define a story \(6 words; at least 40\)"),
+    ("empty.txt", b"   \n", "seed has no article text"),
+])
+def test_a_bad_seed_is_refused_in_one_line_naming_it(tmp_path, name, data, message):
+    folder = _copy_story(tmp_path)
+    (folder / name).write_bytes(data)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_story(folder)
+    assert str(info.value).startswith(f"{folder / name}: ") and "\n" not in str(info.value)
+
+
+def test_a_folder_with_no_seeds_is_refused(tmp_path):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "story.toml").write_text('title = "x"\nfeeds = "feeds.txt"\n', "utf-8")
+    (folder / "feeds.txt").write_text("https://example.com/feed\n", "utf-8")
+    with pytest.raises(ConfigError, match=r"no seed articles"):
+        load_story(folder)
+
+
 def test_html_and_md_seeds(tmp_path):
     folder = _copy_story(tmp_path)
     (folder / "extra.html").write_text(
         "<html><head><title>x</title></head><body><nav>Home</nav><article><h1>Meta opens models</h1><p>"
         + "Meta will release open-source versions of the models built under Alexandr Wang. " * 6
         + "</p></article><footer>Comments</footer></body></html>", "utf-8")
-    (folder / "notes.md").write_text("# Meta and open models\n\nWang's team plans an open-source release.", "utf-8")
+    (folder / "notes.md").write_text("# Meta and open models\n\n"
+                                     + "Wang's team plans an open-source release of the new models. " * 5, "utf-8")
     story = load_story(folder)
     assert "Alexandr Wang" in story.seeds["extra.html"] and "<p>" not in story.seeds["extra.html"]
     assert "open-source release" in story.seeds["notes.md"]
