@@ -36,18 +36,34 @@ def parse_interval(text: str) -> timedelta:
     return interval
 
 
+def check_schedule(stories: list[Story], every: str | None, cron: str | None) -> dict:
+    """The schedule `serve` asks for, checked before anything starts (a one-line ConfigError):
+    an interval of at least 10 s or a valid cron expression, not both, and stories whose names
+    differ."""
+    if every and cron:
+        raise ConfigError("give --every or --cron, not both")
+    slugs = [s.slug for s in stories]
+    if len(set(slugs)) != len(slugs):
+        raise ConfigError(f"two story folders share a name: {slugs}")
+    if cron:
+        from prefect.client.schemas.schedules import CronSchedule
+        from pydantic import ValidationError
+
+        try:
+            CronSchedule(cron=cron)
+        except ValidationError:
+            raise ConfigError(f"--cron {cron!r}: not a cron expression (five fields, e.g. '*/30 * * * *')") from None
+        return {"cron": cron}
+    return {"interval": parse_interval(every or DEFAULT_EVERY)}
+
+
 def deployments_for(stories: list[Story], db: Path, every: str | None, cron: str | None,
                     allow_private_hosts: bool) -> list:
     """Runner deployments (Prefect `RunnerDeployment`) for `prefect.serve`, one per story, each
     limited to one run at a time; passes on the same file wait for each other. Each run loads
     the flow by its module path (storywatch.flows.monitor.monitor_story), never by file, so no
     folder of ours is put on `sys.path` of the run or of its extraction workers."""
-    if every and cron:
-        raise ConfigError("give --every or --cron, not both")
-    slugs = [s.slug for s in stories]
-    if len(set(slugs)) != len(slugs):
-        raise ConfigError(f"two story folders share a name: {slugs}")
-    schedule = {"cron": cron} if cron else {"interval": parse_interval(every or DEFAULT_EVERY)}
+    schedule = check_schedule(stories, every, cron)
     return [
         monitor_story.to_deployment(
             name=story.slug,

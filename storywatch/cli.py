@@ -107,11 +107,12 @@ def serve(
     from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from storywatch.flows.serve import deployments_for, local_prefect_server
+    from storywatch.flows.serve import check_schedule, deployments_for, local_prefect_server
     from storywatch.extractors.story import load_story
 
     try:
         stories = [load_story(folder) for folder in story]
+        check_schedule(stories, every, cron)  # before a server starts
         if PREFECT_API_URL.value():
             prefect_serve(*deployments_for(stories, db, every, cron, allow_private_hosts))
             return

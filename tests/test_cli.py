@@ -2,8 +2,10 @@
 
 import subprocess
 import sys
+import time
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from storywatch.cli import app
@@ -94,3 +96,19 @@ def test_run_completes_when_feeds_fail(prefect_harness, tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     status, error, failures = con.execute("SELECT last_status, last_error, consecutive_failures FROM feeds").fetchone()
     assert status is None and "ConnectError" in error and failures == 1
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--every", "5s"], "--every '5s': at least 10s"),
+    (["--every", "10m", "--cron", "*/5 * * * *"], "give --every or --cron, not both"),
+    (["--cron", "every day"], "--cron 'every day': not a cron expression (five fields, e.g. '*/30 * * * *')"),
+])
+def test_serve_checks_its_schedule_before_starting_anything(tmp_path, options, message):
+    story = make_story(tmp_path, ["https://example.com/feed"])
+    db = tmp_path / "data" / "s.duckdb"
+    started = time.monotonic()
+    result = runner.invoke(app, ["serve", "--story", str(story), "--db", str(db), *options])
+    assert result.exit_code == 2 and result.output.strip() == f"error: {message}"
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "data").exists()  # no Prefect server was started: nothing written
+    assert time.monotonic() - started < 10
