@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from pathlib import Path
 
 # Prefect with no server configured starts a temporary one; give it time to start on a slow
@@ -45,6 +47,43 @@ def main(
     """Follow one news story across feeds and record its coverage in DuckDB."""
 
 
+def _stop_on_signals(what: str, db: Path) -> None:
+    """Ctrl-C or SIGTERM stops at once, in one line, with a non-zero exit. Nothing of an
+    unfinished pass is kept (a pass is written in one transaction at its end); the watchdog
+    (storywatch.flows.lifeline) stops every process this one started and marks the run
+    `interrupted`, and the database is free as soon as this process is gone.
+
+    A Python signal handler runs only when the main thread next runs Python, which a pass
+    waiting inside a C call (a lock, a socket) may not do for a long while. The signal's number
+    is also written to a wake-up pipe the moment it arrives, whichever thread takes it, and a
+    thread of ours reading that pipe stops the process."""
+    import threading
+
+    from storywatch.flows import lifeline
+
+    lifeline.start(db)
+
+    def stop(signum: int) -> None:
+        sys.stderr.write(f"{what} interrupted by {signal.Signals(signum).name}: stopping; "
+                         f"nothing of an unfinished pass is saved ({db})\n")
+        sys.stderr.flush()
+        os._exit(128 + signum)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: stop(signum))
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+
+    def wait() -> None:
+        while True:  # the pipe carries every signal that has a Python handler: act on ours only
+            number = os.read(read_end, 1)[0]
+            if number in (signal.SIGINT, signal.SIGTERM):
+                stop(number)
+
+    threading.Thread(target=wait, name="storywatch-signals", daemon=True).start()
+
+
 def fail(message: str) -> None:
     console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
@@ -75,6 +114,7 @@ def run(
         # started at the same moment waits or stops here, never inside the flow.
         resolve_channels(load_story(story, feeds).config.alerts, os.environ)
         task_runner(runner)  # a bad --task-runner is one line before anything starts
+        _stop_on_signals("storywatch run", db)
         with Warehouse.open(db, wait_seconds=wait), console.status("polling feeds, fetching and judging articles…"):
             result = run_pass(story, db, feeds, allow_private_hosts, wait, runner)
     except StorywatchError as exc:
@@ -113,6 +153,7 @@ def serve(
     try:
         stories = [load_story(folder) for folder in story]
         check_schedule(stories, every, cron)  # before a server starts
+        _stop_on_signals("storywatch serve", db)
         if PREFECT_API_URL.value():
             prefect_serve(*deployments_for(stories, db, every, cron, allow_private_hosts))
             return
