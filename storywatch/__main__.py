@@ -1,5 +1,5 @@
 """`python -m storywatch`: the same command as `storywatch`."""
 
-from storywatch.cli import app
+from storywatch.cli import entry
 
-app()
+entry()

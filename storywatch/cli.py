@@ -61,6 +61,8 @@ def _stop_on_signals(what: str, db: Path) -> None:
 
     from storywatch.flows import lifeline
 
+    if not _OWN_PROCESS:  # called in-process (a test's CliRunner): the signals are not ours to take
+        return
     lifeline.start(db)
 
     def stop(signum: int) -> None:
@@ -115,7 +117,10 @@ def run(
         resolve_channels(load_story(story, feeds).config.alerts, os.environ)
         task_runner(runner)  # a bad --task-runner is one line before anything starts
         _stop_on_signals("storywatch run", db)
-        with Warehouse.open(db, wait_seconds=wait), console.status("polling feeds, fetching and judging articles…"):
+        waiting = lambda: console.print(f"waiting up to {wait:g}s for {db}: in use by another storywatch process",  # noqa: E731
+                                        highlight=False, soft_wrap=True)
+        with Warehouse.open(db, wait_seconds=wait, on_wait=waiting), \
+                console.status("polling feeds, fetching and judging articles…"):
             result = run_pass(story, db, feeds, allow_private_hosts, wait, runner)
     except StorywatchError as exc:
         fail(str(exc))
@@ -292,5 +297,16 @@ def alerts_test(story: Path = typer.Option(..., "--story", help="Story folder wh
     raise typer.Exit(1 if failures else 0)
 
 
-if __name__ == "__main__":
+_OWN_PROCESS = False
+
+
+def entry() -> None:
+    """The `storywatch` command (and `python -m storywatch`): the process is ours, so are its
+    signals and the processes it starts."""
+    global _OWN_PROCESS
+    _OWN_PROCESS = True
     app()
+
+
+if __name__ == "__main__":
+    entry()

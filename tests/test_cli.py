@@ -74,7 +74,8 @@ def test_run_locked_db_waits_then_is_one_line(prefect_harness, tmp_path):
         holder.kill()
         holder.wait()
     assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
+    assert result.output.strip().splitlines() == [  # says once that it waits, and on what; then why it stopped
+        f"waiting up to 1s for {db}: in use by another storywatch process",
         f"error: {db}: in use by another storywatch process (DuckDB allows one writer); waited 1s"]
 
 

@@ -7,7 +7,7 @@ midway leaves the file as it was and the next pass redoes the work. Every write 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from itertools import islice
@@ -106,9 +106,10 @@ class Warehouse:
         self.path = path
 
     @classmethod
-    def open(cls, path: str | Path, read_only: bool = False, wait_seconds: float = 0.0) -> Warehouse:
-        """Open (creating if needed) and migrate. If another process holds the file, retry for
-        up to `wait_seconds`, then fail with one line."""
+    def open(cls, path: str | Path, read_only: bool = False, wait_seconds: float = 0.0,
+             on_wait: Callable[[], None] | None = None) -> Warehouse:
+        """Open (creating if needed) and migrate. If another process holds the file, call
+        `on_wait` once (to say so) and retry for up to `wait_seconds`, then fail with one line."""
         path = str(path)
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -116,6 +117,9 @@ class Warehouse:
                 con = cls._connect(path, read_only)
                 break
             except _Locked:
+                if on_wait is not None and wait_seconds and time.monotonic() < deadline:
+                    on_wait()
+                    on_wait = None
                 if time.monotonic() >= deadline:
                     raise WarehouseError(
                         f"{path}: in use by another storywatch process (DuckDB allows one writer)"
