@@ -149,6 +149,7 @@ def _one_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     wh.save_pass(run_id, story.slug, polled, health, sightings, decisions, counts,
                  datetime.now(timezone.utc), outbox, evolution, checked, buckets)
     _deliver_alerts(wh, story, channels, counts)
+    counts.alerts_pending, counts.alerts_given_up = wh.alert_backlog(story.slug)
     wh.update_run_counts(run_id, counts, datetime.now(timezone.utc))
     create_markdown_artifact(run_markdown(story.config.title, counts, decisions,
                                           [(d.outlet, d.sentence) for d in evolution.developments if d.key]),

@@ -169,13 +169,15 @@ def test_outbox_never_double_sends_and_survives_a_down_channel(prefect_harness, 
     # Still failing: retried only once its backoff has passed, so a quick re-run sends nothing.
     r1b = monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
     assert r1b["alerts_failed"] == 0 and r1b["alerts_sent"] == 0 and hook["posts"] == []
+    # The summary of both passes counts the alerts still held, whichever pass queued them.
+    assert (r1["alerts_pending"], r1["alerts_given_up"]) == (r1b["alerts_pending"], r1b["alerts_given_up"]) == (len(rows), 0)
 
     hook["status"] = 200
     con = duckdb.connect(str(db))
     con.execute("UPDATE alert_outbox SET next_attempt_at = now()::TIMESTAMP - INTERVAL 1 MINUTE")
     con.close()
     r2 = monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
-    assert r2["alerts_sent"] == len(rows) == len(hook["posts"])
+    assert r2["alerts_sent"] == len(rows) == len(hook["posts"]) and r2["alerts_pending"] == 0
     assert {r[3] for r in _alerts(db)} == {"sent"}
     titles = [p["title"] for p in hook["posts"]]
     assert sum(t.startswith("New coverage:") for t in titles) == len(new_keys)
@@ -263,14 +265,17 @@ def test_alert_marked_failed_after_max_attempts(prefect_harness, site_and_hook, 
     story = make_story(tmp_path, site.feed_urls(), "[alerts]\nmax_attempts = 2\nstdout = false\n"
                        "[alerts.rules]\nnew_outlet = false\n")
     db = tmp_path / "f.duckdb"
+    results = []
     for _ in range(2):
-        monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
+        results.append(monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True))
         con = duckdb.connect(str(db))
         con.execute("UPDATE alert_outbox SET next_attempt_at = now()::TIMESTAMP - INTERVAL 1 MINUTE WHERE status = 'pending'")
         con.close()
     rows = _alerts(db)
     assert rows and {(r[3], r[4]) for r in rows} == {("failed", 2)}
     assert all(r[5] and "SECRETTOKEN123" not in r[5] for r in rows)
+    # The first pass's summary says they wait for a retry, the second's that they failed for good.
+    assert [(r["alerts_pending"], r["alerts_given_up"]) for r in results] == [(len(rows), 0), (0, len(rows))]
 
 
 def test_alerts_test_command_reports_each_channel(httpserver, tmp_path, monkeypatch):

@@ -325,6 +325,17 @@ def _m008_claims(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _m009_alert_backlog(con: duckdb.DuckDBPyConnection) -> None:
+    # What the outbox holds after a pass, from this pass and earlier ones: waiting for a retry,
+    # and failed for good. The run summary shows them beside what the pass sent.
+    con.execute(
+        """
+        ALTER TABLE runs ADD COLUMN alerts_pending INTEGER;
+        ALTER TABLE runs ADD COLUMN alerts_given_up INTEGER;
+        """
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("001_initial", _m001_initial),
     ("002_alert_outbox", _m002_alert_outbox),
@@ -334,6 +345,7 @@ MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("006_stored_indexes", _m006_stored_indexes),
     ("007_labels", _m007_labels),
     ("008_claims", _m008_claims),
+    ("009_alert_backlog", _m009_alert_backlog),
 ]
 
 

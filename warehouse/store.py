@@ -520,6 +520,14 @@ class Warehouse:
                 [attempts, error, utc_naive(next_attempt(attempts, sent_at)), attempts, max_attempts, story, channel, key],
             )
 
+    def alert_backlog(self, story: str) -> tuple[int, int]:
+        """(waiting: for a retry or out of quiet hours, failed for good) in the story's outbox,
+        whichever pass queued them."""
+        pending, failed = self.con.execute(
+            "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'failed') "
+            "FROM alert_outbox WHERE story = ?", [story]).fetchone()
+        return pending, failed
+
     def fail_run(self, run_id: str, finished_at: datetime) -> None:
         """Mark a run failed, if the file still takes writes (it may be why the run failed)."""
         try:
@@ -649,7 +657,8 @@ class Warehouse:
                 feeds_not_modified = ?, feeds_failed = ?, entries_seen = ?, entries_new = ?,
                 pages_fetched = ?, extracted = ?, updates = ?, new = ?, syndicated = ?,
                 seed_copy = ?, off_topic = ?, no_text = ?, fetch_failed = ?, blocked = ?,
-                alerts_queued = ?, alerts_sent = ?, alerts_failed = ?, feeds_deferred = ?
+                alerts_queued = ?, alerts_sent = ?, alerts_failed = ?, feeds_deferred = ?,
+                alerts_pending = ?, alerts_given_up = ?
             WHERE run_id = ?
             """,
             [
@@ -658,7 +667,7 @@ class Warehouse:
                 counts.entries_new, counts.pages_fetched, counts.extracted, counts.updates,
                 v["new"], v["syndicated"], v["seed_copy"], v["off_topic"], v["no_text"],
                 v["fetch_failed"], v["blocked"], counts.alerts_queued, counts.alerts_sent,
-                counts.alerts_failed, counts.feeds_deferred, run_id,
+                counts.alerts_failed, counts.feeds_deferred, counts.alerts_pending, counts.alerts_given_up, run_id,
             ],
         )
 
