@@ -105,22 +105,14 @@ def _mark_interrupted(db: str) -> None:
     """The pass the CLI was running, if any, is `interrupted` (the next pass would say so too)."""
     if not db or not Path(db).exists():
         return
-    import duckdb
+    from storywatch.errors import WarehouseError
+    from storywatch.warehouse.store import Warehouse
 
-    for _ in range(50):  # the dead writer's lock goes with it; allow a moment
-        try:
-            con = duckdb.connect(db)
-        except duckdb.Error:
-            time.sleep(0.1)
-            continue
-        try:
-            con.execute("UPDATE runs SET status = 'interrupted', finished_at = now()::TIMESTAMP "
-                        "WHERE status = 'running'")
-        except duckdb.Error:
-            pass
-        finally:
-            con.close()
-        return
+    try:  # the dead writer's lock goes with it; allow a moment
+        with Warehouse.open(db, wait_seconds=5) as wh:
+            wh.mark_interrupted()
+    except WarehouseError:
+        pass  # another pass holds the file: it marks the run when it starts
 
 
 def watch(parent: int, read_end: int, db: str) -> None:

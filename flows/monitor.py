@@ -17,6 +17,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import get_run_context
+from prefect.exceptions import TerminationSignal
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
 from storywatch.flows.alerts import deliver
@@ -79,8 +80,9 @@ def monitor_story(
         wh.start_run(run_id, story.slug, started)
         try:
             counts = _one_pass(story, wh, run_id, allow_private_hosts)
-        except BaseException:
-            wh.fail_run(run_id, datetime.now(timezone.utc))
+        except BaseException as exc:
+            stopped = isinstance(exc, (KeyboardInterrupt, SystemExit, TerminationSignal))  # a signal, not a fault
+            wh.fail_run(run_id, datetime.now(timezone.utc), "interrupted" if stopped else "failed")
             raise
     return {"run_id": run_id, "story": story.slug, "db_path": str(Path(db_path)), **asdict(counts)}
 

@@ -65,7 +65,11 @@ def _stop_on_signals(what: str, db: Path) -> None:
         return
     lifeline.start(db)
 
+    once = threading.Lock()
+
     def stop(signum: int) -> None:
+        if not once.acquire(blocking=False):
+            return  # the handler and the wake-up thread may both see one signal
         sys.stderr.write(f"{what} interrupted by {signal.Signals(signum).name}: stopping; "
                          f"nothing of an unfinished pass is saved ({db})\n")
         sys.stderr.flush()

@@ -363,7 +363,7 @@ class Warehouse:
     def start_run(self, run_id: str, story: str, started_at: datetime) -> None:
         """Record the run as running. Runs still marked running are from a pass that was killed:
         only one process can hold the file, so none of them is alive."""
-        self.con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        self.mark_interrupted()
         self.con.execute(
             "INSERT INTO runs (run_id, story, started_at, status) VALUES (?, ?, ?, 'running') "
             "ON CONFLICT (run_id) DO NOTHING",
@@ -528,15 +528,22 @@ class Warehouse:
             "FROM alert_outbox WHERE story = ?", [story]).fetchone()
         return pending, failed
 
-    def fail_run(self, run_id: str, finished_at: datetime) -> None:
-        """Mark a run failed, if the file still takes writes (it may be why the run failed)."""
+    def fail_run(self, run_id: str, finished_at: datetime, status: str = "failed") -> None:
+        """Mark a run failed (or `interrupted`), if the file still takes writes (it may be why
+        the run failed)."""
         try:
             self.con.execute(
-                "UPDATE runs SET status = 'failed', finished_at = ? WHERE run_id = ?",
-                [utc_naive(finished_at), run_id],
+                "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
+                [status, utc_naive(finished_at), run_id],
             )
         except duckdb.Error:
             pass
+
+    def mark_interrupted(self) -> None:
+        """Runs still marked running are from a process that is gone (only one process can hold
+        the file): they were interrupted."""
+        self.con.execute("UPDATE runs SET status = 'interrupted', finished_at = now()::TIMESTAMP "
+                         "WHERE status = 'running'")
 
     def _save_feeds(self, story: str, polls: list[FeedPoll], health: dict[str, tuple[float, datetime | None]]) -> None:
         rows = []

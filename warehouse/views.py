@@ -118,7 +118,8 @@ VIEWS = {
             SELECT story, day, count(*) AS new_outlets FROM (
                 SELECT story, outlet, min(day) AS day FROM dated GROUP BY ALL) GROUP BY ALL
         ), devs AS (
-            SELECT d.story, dated.day, count(*) AS developments
+            -- a development's day is when it was reported: its article's publication, or an edit's fetch
+            SELECT d.story, coalesce(d.reported_at, d.first_seen_at)::DATE AS day, count(*) AS developments
             FROM novel_sentences d JOIN dated USING (story, article_id) GROUP BY ALL
         )
         SELECT story, day, coalesce(new_articles, 0)::INTEGER AS new_articles,
