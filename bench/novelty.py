@@ -155,6 +155,41 @@ def measure(story: str) -> dict[str, float]:
     }
 
 
+def pass_cost(rounds: int = 5) -> tuple[float, float, int]:
+    """ms per sentence as a pass spends it, each rule on the demo's on-story articles (five times
+    over, so the index grows), against an index holding the seeds: the lexical rule with facts
+    pulled from its novel sentences (the pass before), and the lexical rule plus claims."""
+    from storywatch.demo.sample_site import load_articles
+    from storywatch.evolution import seed_units
+    from storywatch.extractors.story import load_story, packaged_stories
+
+    seeds = load_story(packaged_stories()["meta-open-models"]).seeds
+    texts = ["\n".join(a["paragraphs"]) for a in load_articles() if a["label"] == "on_story"] * rounds
+
+    def run(with_claims: bool) -> tuple[float, int]:
+        index, known = NoveltyIndex(), seed_units(seeds)
+        for name, text in seeds.items():
+            index.add(name, text)
+        sentences = 0
+        t0 = time.perf_counter()
+        for i, text in enumerate(texts):
+            assessed = index.assess(Prepared.of(text))
+            for j, s in enumerate(assessed.sentences):
+                if with_claims:
+                    units = Units.of(s.text, extract_facts(s.text, text))
+                    claim = known.judge(s.text, units) if s.novel else known.restated(units)
+                    known.add(f"{i}#1#{j}", units, claim.kind == "new")
+                elif s.novel:
+                    extract_facts(s.text)
+            index.add(str(i), assessed)
+            sentences += len(assessed.sentences)
+        return 1000 * (time.perf_counter() - t0) / sentences, sentences
+
+    before, n = run(False)
+    after, _ = run(True)
+    return before, after, n
+
+
 def main(argv: list[str]) -> None:
     only = argv[argv.index("--group") + 1] if "--group" in argv else None
     print(f"{'group':9} {'story':17} {'sent':>5} {'new P':>6} {'new R':>6} {'lex P':>6} {'lex R':>6} "
@@ -169,6 +204,11 @@ def main(argv: list[str]) -> None:
             print(f"{group:9} {story:17} {m['sentences']:5d} {m['precision']:6.2f} {m['recall']:6.2f} "
                   f"{m['lex_precision']:6.2f} {m['lex_recall']:6.2f} {m['keys']:8.2f} {m['keys_labelled']:7.2f} "
                   f"{m['key_precision']:6.2f} {m['key_recall']:6.2f} {m['merged']:6.2f} {m['ms']:7.2f} {m['lex_ms']:6.2f}")
+
+
+    before, after, n = pass_cost()
+    print(f"\npass-shaped cost over {n} sentences of the demo's on-story articles: lexical rule {before:.2f} ms a "
+          f"sentence, with claims {after:.2f} ms ({after / before:.1f}x); only new on-story articles are assessed")
 
 
 if __name__ == "__main__":
