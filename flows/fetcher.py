@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -46,6 +47,19 @@ class FetchPolicy:
     max_redirects: int = 5
     allow_private_hosts: bool = False
     allow_hosts: frozenset[str] = frozenset()  # exempt from the private-address guard
+    per_host: int = 2  # requests in flight to one host at once, across every feed and task of the process
+
+
+_HOST_SLOTS: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_HOST_SLOTS_LOCK = threading.Lock()
+
+
+def _host_slot(url: str, limit: int) -> threading.BoundedSemaphore:
+    """The process-wide gate for `url`'s host: several feeds (and their fetch tasks) on one
+    site never have more than `limit` requests in flight to it together."""
+    host = (urlsplit(url).hostname or "").lower()
+    with _HOST_SLOTS_LOCK:
+        return _HOST_SLOTS.setdefault((host, limit), threading.BoundedSemaphore(limit))
 
 
 class Fetcher:
@@ -83,7 +97,8 @@ class Fetcher:
                 if refusal:
                     log.warning("refused %s: %s", current, refusal)
                     return FetchResult(url, current, None, error=f"blocked: {refusal}", blocked=True)
-                with self._client.stream("GET", current, headers=request_headers) as response:
+                with _host_slot(current, self.policy.per_host), \
+                        self._client.stream("GET", current, headers=request_headers) as response:
                     if response.is_redirect:
                         location = response.headers.get("location", "")
                         if not location:

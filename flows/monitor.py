@@ -109,6 +109,7 @@ def _one_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
         max_redirects=settings.max_redirects,
         allow_private_hosts=allow_private_hosts,
         allow_hosts=frozenset(settings.allow_hosts),
+        per_host=settings.per_host,
     )
     counts = RunCounts(feeds=len(story.feeds))
     channels = resolve_channels(story.config.alerts, os.environ)

@@ -35,6 +35,7 @@ class FetchSettings(_Strict):
     retries: int = Field(2, ge=0, le=5, description="retries of transient feed errors")
     retry_delay_seconds: float = Field(2.0, ge=0, le=600)
     concurrency: int = Field(4, ge=1, le=32, description="pages fetched at once per feed")
+    per_host: int = Field(2, ge=1, le=32, description="requests in flight to one host at once, whatever the feed")
     max_pages_per_feed: int = Field(100, ge=1, description="new pages fetched from one feed per pass")
     user_agent: str = "storywatch/0.1 (+https://github.com/storywatch/storywatch; news monitoring)"
     allow_hosts: tuple[str, ...] = Field((), description="hosts fetched even if they resolve to private addresses")
