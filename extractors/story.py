@@ -49,7 +49,7 @@ def load_story(folder: str | Path, feeds_file: str | Path | None = None) -> Stor
         feeds = parse_feed_list(feeds_path.read_bytes(), str(feeds_path))
     except OSError as exc:
         raise ConfigError(f"{feeds_path}: cannot read feeds file: {exc.strerror or exc}") from None
-    seeds = _read_articles(folder, "seed", skip=feeds_path.resolve())
+    seeds = _read_articles(folder, "seed", skip={feeds_path.resolve(), (folder / config.feeds).resolve()})
     if not seeds:
         raise ConfigError(f"{folder}: no seed articles (.txt, .md or .html files)")
     counter = _read_articles(folder / "not", "counter-example") if (folder / "not").is_dir() else {}
@@ -74,13 +74,13 @@ def _read_config(path: Path) -> StoryConfig:
         raise ConfigError(f"{path}: field {field!r}: {first['msg']}") from None
 
 
-def _read_articles(folder: Path, what: str, skip: Path | None = None) -> dict[str, tuple[str, datetime | None]]:
-    """Each article file of `folder` but `skip` (the story's own feeds file, often feeds.txt):
+def _read_articles(folder: Path, what: str, skip: set[Path] = frozenset()) -> dict[str, tuple[str, datetime | None]]:
+    """Each article file of `folder` but those in `skip` (the story's feeds files, often feeds.txt):
     name -> (text, publication date from HTML metadata)."""
     found: dict[str, tuple[str, datetime | None]] = {}
     now = datetime.now(timezone.utc)
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in SEED_SUFFIXES or path.name.startswith(".") or path.resolve() == skip:
+        if path.suffix.lower() not in SEED_SUFFIXES or path.name.startswith(".") or path.resolve() in skip:
             continue
         try:
             data = path.read_bytes()

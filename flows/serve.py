@@ -58,18 +58,21 @@ def check_schedule(stories: list[Story], every: str | None, cron: str | None) ->
 
 
 def deployments_for(stories: list[Story], db: Path, every: str | None, cron: str | None,
-                    allow_private_hosts: bool) -> list:
+                    allow_private_hosts: bool, wait: float = 300.0, feeds: Path | None = None) -> list:
     """Runner deployments (Prefect `RunnerDeployment`) for `prefect.serve`, one per story, each
     limited to one run at a time; passes on the same file wait for each other. Each run loads
     the flow by its module path (storywatch.flows.monitor.monitor_story), never by file, so no
     folder of ours is put on `sys.path` of the run or of its extraction workers."""
+    if feeds and len(stories) > 1:
+        raise ConfigError("--feeds names one story's feeds: give it with one --story")
     schedule = check_schedule(stories, every, cron)
     return [
         monitor_story.to_deployment(
             name=story.slug,
             description=story.config.title,
             parameters={"story_dir": str(story.folder.resolve()), "db_path": str(db.resolve()),
-                        "allow_private_hosts": allow_private_hosts},
+                        "allow_private_hosts": allow_private_hosts, "wait_seconds": wait,
+                        "feeds_file": str(feeds.resolve()) if feeds else None},
             concurrency_limit=1,
             entrypoint_type=EntrypointType.MODULE_PATH,
             **schedule,

@@ -151,26 +151,28 @@ def serve(
     cron: str | None = typer.Option(None, "--cron", help="Cron expression, e.g. '*/30 * * * *' (UTC)."),
     db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="DuckDB file all stories write to."),
     allow_private_hosts: bool = typer.Option(False, "--allow-private-hosts/--no-allow-private-hosts", help="Allow fetching loopback/private addresses."),
+    feeds: Path | None = typer.Option(None, "--feeds", help="Feeds file (OPML or one URL a line) for the one --story; overrides story.toml."),
+    wait: float = typer.Option(300.0, "--wait", help="Seconds a pass waits for another pass holding the database."),
 ) -> None:
     """Run each story's pass on a schedule until stopped (Prefect `serve`; no work pool needed)."""
     from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from storywatch.flows.serve import check_schedule, deployments_for, local_prefect_server
+    from storywatch.flows.serve import deployments_for, local_prefect_server
     from storywatch.extractors.story import load_story
 
     try:
-        stories = [load_story(folder) for folder in story]
-        check_schedule(stories, every, cron)  # before a server starts
+        stories = [load_story(folder, feeds) for folder in story]
+        deployments = deployments_for(stories, db, every, cron, allow_private_hosts, wait, feeds)  # before a server starts
         _stop_on_signals("storywatch serve", db)
         if PREFECT_API_URL.value():
-            prefect_serve(*deployments_for(stories, db, every, cron, allow_private_hosts))
+            prefect_serve(*deployments)
             return
         home = db.resolve().parent / "prefect"
         console.print(f"Starting a local Prefect server (state in {home}) …")
         with local_prefect_server(home) as api, temporary_settings(updates={PREFECT_API_URL: api}):
             console.print(f"Prefect UI: {api.removesuffix('/api')}")
-            prefect_serve(*deployments_for(stories, db, every, cron, allow_private_hosts))
+            prefect_serve(*deployments)
     except (StorywatchError, ValueError) as exc:
         fail(str(exc))
 

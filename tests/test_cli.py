@@ -103,9 +103,12 @@ def test_run_completes_when_feeds_fail(prefect_harness, tmp_path):
     (["--every", "5s"], "--every '5s': at least 10s"),
     (["--every", "10m", "--cron", "*/5 * * * *"], "give --every or --cron, not both"),
     (["--cron", "every day"], "--cron 'every day': not a cron expression (five fields, e.g. '*/30 * * * *')"),
+    (["--story", "second-story", "--feeds", "feeds.txt"], "--feeds names one story's feeds: give it with one --story"),
 ])
 def test_serve_checks_its_schedule_before_starting_anything(tmp_path, options, message):
     story = make_story(tmp_path, ["https://example.com/feed"])
+    other = make_story(tmp_path / "other", ["https://example.com/feed"])
+    options = [str(other) if o == "second-story" else str(story / o) if o == "feeds.txt" else o for o in options]
     db = tmp_path / "data" / "s.duckdb"
     started = time.monotonic()
     result = runner.invoke(app, ["serve", "--story", str(story), "--db", str(db), *options])
