@@ -279,6 +279,44 @@ def explain(
         console.print(line, highlight=False, soft_wrap=True, markup=False)
 
 
+@app.command()
+def export(
+    story: Path = typer.Option(..., "--story", help="Story folder."),
+    what: str = typer.Option("coverage", "--what", help="coverage | judgments | developments | timeline (the views)."),
+    fmt: str = typer.Option("csv", "--format", help="csv | parquet | jsonl"),
+    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="DuckDB file to read."),
+    since: str | None = typer.Option(None, "--since", help="Only rows from this date on (YYYY-MM-DD)."),
+    out: Path | None = typer.Option(None, "--out", help="File to write (default: <story>-<what>.<format> here)."),
+) -> None:
+    """Write a view of the story to CSV, Parquet or JSON lines, streamed by DuckDB's COPY."""
+    from datetime import date
+
+    from storywatch.extractors.story import load_story
+    from storywatch.warehouse.store import EXPORTS, Warehouse
+
+    if what not in EXPORTS:
+        fail(f"--what {what!r}: expected one of {', '.join(EXPORTS)}")
+    if fmt not in ("csv", "parquet", "jsonl"):
+        fail(f"--format {fmt!r}: expected csv, parquet or jsonl")
+    try:
+        start = date.fromisoformat(since) if since else None
+    except ValueError:
+        fail(f"--since {since!r}: expected a date as YYYY-MM-DD")
+    try:
+        loaded = load_story(story)
+        if not db.exists():
+            fail(f"{db}: no such database (run a pass first)")
+        target = out or Path(f"{loaded.slug}-{what}.{fmt}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with Warehouse.open(db, read_only=True) as wh:
+            rows = wh.export(loaded.slug, what, fmt, target, start)
+    except StorywatchError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{out}: cannot write: {exc.strerror or exc}")
+    console.print(f"wrote {rows} rows of {what} to {target}", highlight=False)
+
+
 @alerts_app.command("test")
 def alerts_test(story: Path = typer.Option(..., "--story", help="Story folder whose channels to test.")) -> None:
     """Send a test message to every configured channel and report each result."""

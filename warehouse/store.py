@@ -66,6 +66,20 @@ def _update(con: duckdb.DuckDBPyConnection, table: str, assignments: str, keys: 
     con.execute(f"UPDATE {table} SET {assignments} FROM (SELECT {source}) u WHERE {match}", columns)
 
 
+# What `storywatch export` writes: the view, and the column that dates a row (for --since and order).
+EXPORTS = {
+    "coverage": ("coverage", "coalesce(published_at, first_seen_at)"),
+    "judgments": ("judgments", "coalesce(published_at, first_seen_at)"),
+    "developments": ("developments", "first_reported_at"),
+    "timeline": ("story_timeline", "day"),
+}
+
+
+def _literal(value: str) -> str:
+    """A SQL string literal (COPY takes no parameters)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _behind(con: duckdb.DuckDBPyConnection) -> bool:
     """Does this file lack migrations or views this code has?"""
     try:
@@ -699,6 +713,19 @@ class Warehouse:
         return self.con.execute(
             "SELECT url, coalesce(title, url), relevance FROM judgments WHERE story = ? AND verdict = 'off_topic' "
             "ORDER BY relevance DESC, url LIMIT ?", [story, limit]).fetchall()
+
+    def export(self, story: str, what: str, fmt: str, out: Path, since: date | None = None) -> int:
+        """Write one view's rows for `story` (from `since` on) to `out` with DuckDB's own COPY,
+        which streams: nothing is held in memory whole. Returns the rows written."""
+        view, when = EXPORTS[what]
+        where = f"story = {_literal(story)}" + (f" AND {when}::DATE >= DATE {_literal(since.isoformat())}" if since else "")
+        options = {"csv": "FORMAT csv, HEADER", "parquet": "FORMAT parquet", "jsonl": "FORMAT json"}[fmt]
+        query = f"SELECT * FROM {view} WHERE {where} ORDER BY {when}"
+        try:
+            self.con.execute(f"COPY ({query}) TO {_literal(str(out))} ({options})")
+        except duckdb.Error as exc:
+            raise WarehouseError(f"{out}: cannot write the export: {_first_line(exc)}") from None
+        return self.con.execute(f"SELECT count(*) FROM {view} WHERE {where}").fetchone()[0]
 
     def report(self, story: str, since: date | None = None) -> dict:
         """Everything `storywatch report` shows, from the views only."""
