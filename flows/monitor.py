@@ -22,6 +22,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 
 from storywatch.flows.alerts import deliver
 from storywatch.flows.fetcher import FetchPolicy
+from storywatch.flows.outputs import feed_path, write_feed
 from storywatch.flows.runners import task_runner
 from storywatch.flows.tasks import Retries, fetch_pages, poll_feeds
 from storywatch.alerts import plan_messages, raise_alerts, resolve_channels
@@ -153,6 +154,10 @@ def _one_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
                  datetime.now(timezone.utc), outbox, evolution, checked, buckets)
     _deliver_alerts(wh, story, channels, counts)
     counts.alerts_pending, counts.alerts_given_up = wh.alert_backlog(story.slug)
+    try:
+        write_feed(wh, story, Path(wh.path))
+    except OSError as exc:  # the coverage is saved; only its feed file could not be written
+        get_run_logger().warning("cannot write the coverage feed %s: %s", feed_path(story, Path(wh.path)), exc)
     wh.update_run_counts(run_id, counts, datetime.now(timezone.utc))
     create_markdown_artifact(run_markdown(story.config.title, counts, decisions,
                                           [(d.outlet, d.sentence) for d in evolution.developments if d.key]),

@@ -280,6 +280,27 @@ def explain(
 
 
 @app.command()
+def feed(
+    story: Path = typer.Option(..., "--story", help="Story folder."),
+    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="DuckDB file to read."),
+) -> None:
+    """Print the story's coverage as an Atom feed (each pass also writes it to <story>.atom beside the database)."""
+    from storywatch.extractors.story import load_story
+    from storywatch.flows.outputs import coverage_feed
+    from storywatch.warehouse.store import Warehouse
+
+    try:
+        loaded = load_story(story)
+        if not db.exists():
+            fail(f"{db}: no such database (run a pass first)")
+        with Warehouse.open(db, read_only=True) as wh:
+            xml = coverage_feed(wh, loaded)
+    except StorywatchError as exc:
+        fail(str(exc))
+    sys.stdout.write(xml.decode("utf-8") + "\n")
+
+
+@app.command()
 def export(
     story: Path = typer.Option(..., "--story", help="Story folder."),
     what: str = typer.Option("coverage", "--what", help="coverage | judgments | developments | timeline (the views)."),

@@ -110,6 +110,7 @@ class StoryConfig(_Strict):
     title: str
     started: date | None = None  # unset: the earliest date the seeds carry (storywatch.timeline)
     feeds: str = "feeds.opml"
+    atom: str | None = None  # where each pass writes the coverage feed; unset: <story>.atom beside the database
     thresholds: Thresholds = Thresholds()
     developments: DevelopmentSettings = DevelopmentSettings()
     fetch: FetchSettings = FetchSettings()

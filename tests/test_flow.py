@@ -368,3 +368,29 @@ def test_export_since_and_bad_input(site_run, tmp_path):
     assert days.isoformat() >= "2026-11-19"
     bad = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "missing-dir" / "x" / "y.parquet"), "--since", "soon"])
     assert bad.exit_code == 2 and "expected a date as YYYY-MM-DD" in bad.output
+
+
+def test_each_pass_writes_an_atom_feed_of_the_coverage(site_run):
+    """RFC 4287's required elements, no bozo in feedparser, one entry per new article with stable IDs."""
+    import feedparser
+    from typer.testing import CliRunner
+
+    from storywatch.cli import app
+
+    path = site_run["db"].parent / "meta-open-models.atom"
+    parsed = feedparser.parse(path.read_bytes())
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.version == "atom10"
+    assert parsed.feed.id == "urn:storywatch:meta-open-models" and parsed.feed.title and parsed.feed.updated
+    assert parsed.feed.author == "storywatch"
+    new = _query(site_run["db"], "SELECT article_id, url FROM coverage WHERE verdict = 'new'")
+    assert sorted(e.id for e in parsed.entries) == sorted(f"urn:uuid:{aid}" for aid, _ in new)
+    assert all(e.title and e.updated and e.author and e.link for e in parsed.entries)
+    copies = _query(site_run["db"], "SELECT duplicate_of, url FROM coverage WHERE verdict = 'syndicated'")
+    for original, copy in copies:  # each copy is linked from its original's entry
+        entry = next(e for e in parsed.entries if e.id == f"urn:uuid:{original}")
+        assert copy in [link.href for link in entry.links if link.rel == "related"]
+    printed = CliRunner().invoke(app, ["feed", "--story", str(site_run["story"]), "--db", str(site_run["db"])])
+    assert printed.exit_code == 0
+    again = feedparser.parse(printed.output.encode())
+    assert [e.id for e in again.entries] == [e.id for e in parsed.entries]  # stable from pass to pass

@@ -714,6 +714,22 @@ class Warehouse:
             "SELECT url, coalesce(title, url), relevance FROM judgments WHERE story = ? AND verdict = 'off_topic' "
             "ORDER BY relevance DESC, url LIMIT ?", [story, limit]).fetchall()
 
+    def feed_rows(self, story: str, limit: int = 200) -> list[tuple]:
+        """The newest `limit` new on-story articles, newest first: (article_id, title, url, outlet,
+        published_at, first_seen_at, relevance, [key developments], [(copy outlet, copy url)])."""
+        return self.con.execute(
+            """
+            SELECT c.article_id, c.title, c.url, c.outlet, c.published_at, c.first_seen_at, c.relevance,
+                   coalesce((SELECT list(k.sentence ORDER BY k.version, k.sentence_no) FROM key_developments k
+                             WHERE k.story = c.story AND k.article_id = c.article_id), []),
+                   coalesce((SELECT list((s.outlet, s.url) ORDER BY s.first_seen_at, s.url) FROM coverage s
+                             WHERE s.story = c.story AND s.verdict = 'syndicated' AND s.duplicate_of = c.article_id), [])
+            FROM coverage c WHERE c.story = ? AND c.verdict = 'new'
+            ORDER BY c.first_seen_at DESC, c.article_id LIMIT ?
+            """,
+            [story, limit],
+        ).fetchall()
+
     def export(self, story: str, what: str, fmt: str, out: Path, since: date | None = None) -> int:
         """Write one view's rows for `story` (from `since` on) to `out` with DuckDB's own COPY,
         which streams: nothing is held in memory whole. Returns the rows written."""
