@@ -198,6 +198,8 @@ def report(
         if not db.exists():
             fail(f"{db}: no such database (run a pass first)")
         with Warehouse.open(db, read_only=True) as wh:
+            if not wh.has_story(loaded.slug):
+                fail(f"{db}: no pass of story {loaded.slug!r} in it (run one first, or give the --db it wrote)")
             data = wh.report(loaded.slug, start)
     except ValueError:
         fail(f"--since {since!r}: expected a date as YYYY-MM-DD")

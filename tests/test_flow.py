@@ -5,6 +5,7 @@ the private-address guard, and idempotent re-runs."""
 from __future__ import annotations
 
 import gzip
+import html
 import re
 from datetime import datetime, timezone
 
@@ -272,6 +273,13 @@ def test_report_renders_from_the_warehouse(site_run, tmp_path):
     assert narrow.exit_code == 0 and "2026-11-19" not in narrow.output.split("first reports")[0]
     bad = CliRunner().invoke(app, ["report", "--story", str(site_run["story"]), "--db", str(site_run["db"]), "--since", "soon"])
     assert bad.exit_code == 2 and "expected a date as YYYY-MM-DD" in bad.output
+    # Near misses: the off-topic articles that scored highest, with why, to label if wrong.
+    (top,), = _query(site_run["db"], "SELECT reason FROM judgments WHERE verdict = 'off_topic' ORDER BY relevance DESC LIMIT 1")
+    assert "<h2>Near misses</h2>" in page and html.escape(top, quote=True) in page and "near misses" in result.output
+    other = make_story(tmp_path / "other-story", ["https://example.com/feed"]).rename(tmp_path / "other-story" / "unknown-story")
+    missing = CliRunner().invoke(app, ["report", "--story", str(other), "--db", str(site_run["db"])])
+    assert missing.exit_code == 2 and missing.output.strip() == \
+        f"error: {site_run['db']}: no pass of story 'unknown-story' in it (run one first, or give the --db it wrote)"
 
 
 def test_said_store_is_kept_and_a_file_from_before_it_is_filled_in(site_run, tmp_path):

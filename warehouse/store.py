@@ -707,6 +707,10 @@ class Warehouse:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
+    def has_story(self, story: str) -> bool:
+        """Has any pass run for this story in this file?"""
+        return self.con.execute("SELECT count(*) FROM runs WHERE story = ?", [story]).fetchone()[0] > 0
+
     def near_misses(self, story: str, limit: int = 10) -> list[tuple[str, str, float]]:
         """(url, title, relevance) of the off-topic articles that scored highest: what a person
         should look at to find what the story left out."""
@@ -779,6 +783,11 @@ class Warehouse:
                 FROM first_reports f JOIN judgments j USING (story, article_id)
                 WHERE f.story = ? AND f.kind <> 'name' AND f.reported_at::DATE >= ?
                 ORDER BY f.reported_at, f.fact""", start),
+            "near_misses": rows("""
+                SELECT title, outlet, url, relevance, reason, coalesce(published_at, first_seen_at) AS published_at
+                FROM judgments WHERE story = ? AND verdict = 'off_topic'
+                  AND coalesce(published_at, first_seen_at)::DATE >= ?
+                ORDER BY relevance DESC, url LIMIT 10""", start),
             "edited": rows("""
                 SELECT j.title, j.outlet, j.url, j.versions, v.summary, v.fetched_at
                 FROM judgments j JOIN article_versions v USING (article_id)

@@ -87,6 +87,12 @@ def render_report(console: Console, title: str, data: dict) -> None:
         firsts.add_row(f["fact"], f["kind"], f["outlet"] or "", when(f["reported_at"]),
                        "publication" if f["reported_at_source"] == "published" else "first seen")
     console.print(firsts)
+    near = Table(title="near misses (judged off the story; `storywatch label URL --on` if wrong)", title_justify="left")
+    for name in ("relevance", "article", "why"):
+        near.add_column(name, overflow="fold")
+    for m in data["near_misses"]:
+        near.add_row(f"{m['relevance']:.2f}", f"{m['title'] or m['url']} ({m['outlet'] or ''})\n{m['url']}", m["reason"])
+    console.print(near)
     edited = Table(title="most edited", title_justify="left")
     for name in ("article", "outlet", "versions", "last change"):
         edited.add_column(name, overflow="fold")

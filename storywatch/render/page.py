@@ -104,6 +104,14 @@ def render_html(title: str, data: dict, svg: str, png_name: str) -> str:
         parts.append(f"<tr><td><span class='fact'>{_e(f['fact'])}</span></td><td>{_e(f['kind'])}</td>"
                      f"<td>{_e(f['outlet'])}</td><td class='day'>{when(f['reported_at'])} <span class='muted'>({source})"
                      f"</span></td><td><a href='{_e(f['url'])}'>{_e(f['title'])}</a></td></tr>")
+    parts.append("</table><h2>Near misses</h2><p class='muted'>The articles judged off the story that came closest, "
+                 "with why. If one is coverage, <code>storywatch label --story … URL --on</code> says so.</p><table>"
+                 "<tr><th>relevance</th><th>article</th><th>why</th></tr>")
+    for m in data["near_misses"]:
+        parts.append(f"<tr><td>{m['relevance']:.2f}</td><td><a href='{_e(m['url'])}'>{_e(m['title'] or m['url'])}</a> "
+                     f"<span class='muted'>{_e(m['outlet'])}</span></td><td class='muted'>{_e(m['reason'])}</td></tr>")
+    if not data["near_misses"]:
+        parts.append("<tr><td colspan=3 class='muted'>Nothing was judged off the story.</td></tr>")
     parts.append("</table><h2>Most edited</h2><table><tr><th>article</th><th>outlet</th><th>versions</th>"
                  "<th>last change</th></tr>")
     for a in data["edited"]:
