@@ -6,7 +6,8 @@ it is killed (SIGKILL, the OOM killer, a supervisor giving up) they would be rep
 and keep running, holding ports, memory and the parent's stdout pipe.
 
 `start(db)` spawns a small watchdog process. It holds the read end of a pipe whose only write
-end the CLI holds, so the end of the CLI, by any means, is an end-of-file it cannot miss. While
+end the CLI holds, so the end of the CLI, by any means, is an end-of-file it cannot miss (a CLI
+that ends normally writes a byte first, and the watchdog just leaves). While
 the CLI lives, the watchdog notes every process descended from it (from /proc, with each one's
 start time, so a reused PID is never mistaken for one of ours). When the CLI is gone it sends
 SIGTERM to those still running, SIGKILL to any left two seconds later, and marks the pass that
@@ -20,6 +21,7 @@ it. Linux only (it reads /proc); elsewhere `start` does nothing.
 
 from __future__ import annotations
 
+import atexit
 import os
 import select
 import signal
@@ -44,11 +46,11 @@ def start(db: Path | None = None) -> subprocess.Popen | None:
     )
     os.close(read_end)
     os.set_inheritable(write_end, False)  # only this process holds it: its end is the signal
-    _held.append(write_end)
+    atexit.register(os.write, write_end, _DONE)  # a normal end says so: nothing to mark, nothing to touch
     return watchdog
 
 
-_held: list[int] = []
+_DONE = b"d"
 
 
 def _stat(pid: int) -> tuple[int, int] | None:
@@ -121,8 +123,12 @@ def watch(parent: int, read_end: int, db: str) -> None:
     me = os.getpid()
     while True:
         ready, _, _ = select.select([read_end], [], [], _SNAPSHOT_SECONDS)
-        if ready and not os.read(read_end, 1):
-            break  # end of file: the parent is gone
+        if ready:
+            ended = os.read(read_end, 1)
+            if ended == _DONE:
+                return  # the parent ended normally: its owners stopped what it started
+            if not ended:
+                break  # end of file with no word: the parent was killed
         seen.update({pid: s for pid, s in descendants(parent).items() if pid != me})
     _stop(seen)
     _mark_interrupted(db)
