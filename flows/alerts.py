@@ -1,15 +1,13 @@
-"""Alert delivery: send planned messages through Apprise (Slack, Discord, Teams, e-mail, ntfy,
-JSON webhooks …) or the run log, and report each message's outcome. The flow writes the
-outcomes to the outbox; channel URLs (which may hold tokens) never leave this module except
-through `redact`."""
+"""Alert delivery: send a planned message through Apprise (Slack, Discord, Teams, e-mail, ntfy,
+JSON webhooks …) or the run log, and report its outcome. The flow records each message as being
+sent before it goes out and its outcome after; channel URLs (which may hold tokens) never leave
+this module except through `redact`."""
 
 from __future__ import annotations
 
 import logging
 
 import apprise
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from storywatch.alerts import ChannelSpec, Message, redact
 
@@ -36,9 +34,3 @@ def send(spec: ChannelSpec, message: Message) -> str | None:
         return None
     detail = " ".join(captured.getvalue().split()) or "delivery failed"
     return redact(f"{spec.label}: {detail}", spec.url)[:500]
-
-
-@task(name="deliver-alerts", cache_policy=NO_CACHE)
-def deliver(plan: list[tuple[ChannelSpec, Message]]) -> list[tuple[str, tuple[str, ...], str | None]]:
-    """Send every planned message; returns (channel label, outbox keys, error or None)."""
-    return [(spec.label, message.keys, send(spec, message)) for spec, message in plan]

@@ -20,7 +20,7 @@ from prefect.context import get_run_context
 from prefect.exceptions import TerminationSignal
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-from storywatch.flows.alerts import deliver
+from storywatch.flows.alerts import send
 from storywatch.flows.fetcher import FetchPolicy
 from storywatch.flows.outputs import feed_path, write_feed
 from storywatch.flows.runners import task_runner
@@ -261,6 +261,7 @@ def _deliver_alerts(wh: Warehouse, story: Story, channels: list, counts: RunCoun
     channel within its quiet hours and hourly limit, and record each outcome."""
     now = datetime.now(timezone.utc)
     settings = story.config.alerts
+    counts.alerts_unknown = wh.settle_unknown_deliveries(story.slug)
     by_label = {channel.label: channel for channel in channels}
     sent_recently = wh.sent_last_hour(story.slug, now)
     plan = []
@@ -271,9 +272,12 @@ def _deliver_alerts(wh: Warehouse, story: Story, channels: list, counts: RunCoun
             wh.record_delivery(story.slug, label, keys, now, "channel no longer configured", max_attempts=1)
             continue
         plan += [(spec, m) for m in plan_messages(spec, pending, sent_recently.get(label, 0), settings.mode, now)]
-    if not plan:
-        return
-    for label, keys, error in deliver(plan):
+    for spec, message in plan:
+        # Recorded before it goes out: a pass killed while sending leaves these `sending`, and the
+        # next pass files them as `unknown` (shown, never sent again) rather than lose or repeat them.
+        wh.start_delivery(story.slug, spec.label, message.keys)
+        error = send(spec, message)
+        label, keys = spec.label, message.keys
         wh.record_delivery(story.slug, label, keys, datetime.now(timezone.utc), error, settings.max_attempts)
         if error:
             counts.alerts_failed += len(keys)

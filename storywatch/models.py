@@ -151,6 +151,7 @@ class RunCounts:
     alerts_failed: int = 0         # delivery attempts that failed in this pass
     alerts_pending: int = 0        # in the outbox after this pass, waiting: a retry, quiet hours (any pass's)
     alerts_given_up: int = 0       # in the outbox, failed for good after their last attempt (any pass's)
+    alerts_unknown: int = 0        # in the outbox, sent by a pass killed before it heard back (any pass's)
     verdicts: dict[str, int] = field(default_factory=lambda: {v.value: 0 for v in Verdict})
 
     @property

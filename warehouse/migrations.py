@@ -327,11 +327,13 @@ def _m008_claims(con: duckdb.DuckDBPyConnection) -> None:
 
 def _m009_alert_backlog(con: duckdb.DuckDBPyConnection) -> None:
     # What the outbox holds after a pass, from this pass and earlier ones: waiting for a retry,
-    # and failed for good. The run summary shows them beside what the pass sent.
+    # failed for good, and unknown (status `sending` then `unknown`: a pass died mid-delivery).
+    # The run summary shows them beside what the pass sent.
     con.execute(
         """
         ALTER TABLE runs ADD COLUMN alerts_pending INTEGER;
         ALTER TABLE runs ADD COLUMN alerts_given_up INTEGER;
+        ALTER TABLE runs ADD COLUMN alerts_unknown INTEGER;   -- sent by a pass killed before it heard back
         """
     )
 

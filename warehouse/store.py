@@ -510,6 +510,21 @@ class Warehouse:
         ).fetchall()
         return dict(rows)
 
+    def start_delivery(self, story: str, channel: str, keys: tuple[str, ...]) -> None:
+        """Mark a message's alerts `sending`, before it goes out (committed at once)."""
+        self.con.execute(
+            f"UPDATE alert_outbox SET status = 'sending' WHERE story = ? AND channel = ? "
+            f"AND key IN ({', '.join('?' * len(keys))})", [story, channel, *keys])
+
+    def settle_unknown_deliveries(self, story: str) -> int:
+        """Alerts left `sending` by a pass that died mid-delivery: whether they arrived is unknown.
+        They become `unknown`, kept and shown, never sent again (a second copy would be silent
+        duplication). Returns how many the outbox holds."""
+        self.con.execute("UPDATE alert_outbox SET status = 'unknown', last_error = 'the pass sending it was killed' "
+                         "WHERE story = ? AND status = 'sending'", [story])
+        return self.con.execute("SELECT count(*) FROM alert_outbox WHERE story = ? AND status = 'unknown'",
+                                [story]).fetchone()[0]
+
     def record_delivery(self, story: str, channel: str, keys: tuple[str, ...], sent_at: datetime,
                         error: str | None, max_attempts: int) -> None:
         """Mark a message's alerts sent, or count a failed attempt (failed after `max_attempts`)."""
@@ -679,7 +694,7 @@ class Warehouse:
                 pages_fetched = ?, extracted = ?, updates = ?, new = ?, syndicated = ?,
                 seed_copy = ?, off_topic = ?, no_text = ?, fetch_failed = ?, blocked = ?,
                 alerts_queued = ?, alerts_sent = ?, alerts_failed = ?, feeds_deferred = ?,
-                alerts_pending = ?, alerts_given_up = ?
+                alerts_pending = ?, alerts_given_up = ?, alerts_unknown = ?
             WHERE run_id = ?
             """,
             [
@@ -688,7 +703,7 @@ class Warehouse:
                 counts.entries_new, counts.pages_fetched, counts.extracted, counts.updates,
                 v["new"], v["syndicated"], v["seed_copy"], v["off_topic"], v["no_text"],
                 v["fetch_failed"], v["blocked"], counts.alerts_queued, counts.alerts_sent,
-                counts.alerts_failed, counts.feeds_deferred, counts.alerts_pending, counts.alerts_given_up, run_id,
+                counts.alerts_failed, counts.feeds_deferred, counts.alerts_pending, counts.alerts_given_up, counts.alerts_unknown, run_id,
             ],
         )
 

@@ -33,7 +33,8 @@ def render_summary(console: Console, result: dict, title: str = "storywatch pass
         ("off-topic", v["off_topic"]),
         ("no text / fetch failed / blocked", f"{v['no_text']} / {v['fetch_failed']} / {v['blocked']}"),
         ("alerts queued / sent this pass", f"{result['alerts_queued']} / {result['alerts_sent']}"),
-        ("alerts waiting (retry, quiet hours) / failed for good", f"{result['alerts_pending']} / {result['alerts_given_up']}"),
+        ("alerts waiting (retry, quiet hours) / failed for good / unknown",
+         f"{result['alerts_pending']} / {result['alerts_given_up']} / {result['alerts_unknown']}"),
     ]
     for label, value in rows:
         table.add_row(label, str(value))
