@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from storywatch.feedhealth import parse_retry_after
@@ -62,16 +63,52 @@ def _host_slot(url: str, limit: int) -> threading.BoundedSemaphore:
         return _HOST_SLOTS.setdefault((host, limit), threading.BoundedSemaphore(limit))
 
 
+class _Refused(Exception):
+    """A connection the address guard stopped at connect time."""
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    """Resolves each host once, at connect time, refuses it if any address it resolves to is
+    private (the guard's rules), and connects to the address it checked. A DNS answer that
+    changes between a check and the connection (rebinding) can then never reach a private
+    address: there is no second lookup."""
+
+    def __init__(self, policy: FetchPolicy) -> None:
+        self.policy = policy
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options=None) -> httpcore.NetworkStream:  # noqa: ANN001 - httpcore's own type
+        if self.policy.allow_private_hosts or host in self.policy.allow_hosts:
+            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        for address in addresses:
+            reason = address_refusal(address)
+            if reason:
+                raise _Refused(f"{host} resolves to {reason}")
+        return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+
+
 class Fetcher:
     """Fetches URLs under a `FetchPolicy`. Use as a context manager; safe to share across threads."""
 
     def __init__(self, policy: FetchPolicy) -> None:
         self.policy = policy
+        limits = httpx.Limits(max_connections=16, max_keepalive_connections=8)
+        transport = httpx.HTTPTransport(limits=limits, trust_env=False)
+        # The same pool httpx builds, with the guarded backend: the address checked is the address used.
+        transport._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_GuardedBackend(policy))
         self._client = httpx.Client(
             follow_redirects=False,
             timeout=httpx.Timeout(policy.timeout_seconds, connect=min(10.0, policy.timeout_seconds)),
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+            transport=transport,
             trust_env=False,
         )
 
@@ -125,6 +162,9 @@ class Fetcher:
                         last_modified=response.headers.get("last-modified"),
                         error=error or (None if response.status_code < 400 else f"HTTP {response.status_code}"),
                     )
+            except _Refused as exc:  # the guard, at connect time (the pre-check saw another answer)
+                log.warning("refused %s: %s", current, exc)
+                return FetchResult(url, current, None, error=f"blocked: {exc}", blocked=True)
             except httpx.TimeoutException as exc:
                 raise TransientFetchError(f"{type(exc).__name__} fetching {current}: {exc}", "soft") from None
             except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:

@@ -8,6 +8,7 @@ import pytest
 from werkzeug import Response
 
 from storywatch.flows.fetcher import Fetcher, FetchPolicy, TransientFetchError
+from storywatch.urls import address_refusal
 
 UA = "storywatch-test/1"
 
@@ -127,3 +128,31 @@ def test_non_html_page_is_judged_on_the_feed_text_or_not_at_all(httpserver):
         assert page.article.text_source == "feed" and "model card" in page.article.text
         assert page.html_gz == b"" and "not an HTML page (application/pdf)" in page.error
         assert _fetch_page(f, "a2", bare).article.text_source == "none"  # judged no_text
+
+
+def test_a_rebinding_dns_answer_never_reaches_a_private_address(httpserver, monkeypatch):
+    """A resolver that answers a public address to the first lookup and 127.0.0.1 to the next (DNS
+    rebinding): the guard checks the address the connection uses, so nothing reaches the server."""
+    import socket
+
+    real = socket.getaddrinfo
+    answers = {"n": 0}
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "rebind.test":
+            return real(host, port, *args, **kwargs)
+        answers["n"] += 1
+        address = "93.184.216.34" if answers["n"] == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port or 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    httpserver.expect_request("/secret").respond_with_data("internal")
+    with _fetcher(allow_hosts=frozenset()) as f:
+        r = f.get(f"http://rebind.test:{httpserver.port}/secret")
+    assert r.blocked and r.error == f"blocked: rebind.test resolves to {address_refusal('127.0.0.1')}"
+    assert answers["n"] == 2 and httpserver.log == []  # checked twice, connected never
+    # A host the story allows is still fetched (through the same backend), from the address it resolves to.
+    answers["n"] = 1
+    with _fetcher(allow_hosts=frozenset({"rebind.test"})) as f:
+        r = f.get(f"http://rebind.test:{httpserver.port}/secret")
+    assert r.ok and r.body == b"internal"
