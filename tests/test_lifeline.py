@@ -141,3 +141,30 @@ def test_sigint_and_sigterm_stop_a_run_in_seconds_with_one_line(slow_site, tmp_p
     assert [x for x in err.splitlines() if "interrupted by" in x] == [f"{line} ({db})"]
     assert _gone(started) == []
     assert _runs(db) == [("interrupted", None, None)]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_serve_leaves_nothing_running_however_it_is_stopped(slow_site, tmp_path, sig):
+    """`serve` with its own local Prefect server and a pass under way: stopped by SIGTERM or
+    SIGKILL, no process it started (server, runner, the pass and its workers) stays alive."""
+    site, served = slow_site
+    story = make_story(tmp_path, site.feed_urls())
+    db = tmp_path / "data" / "sw.duckdb"
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen([sys.executable, "-m", "storywatch", "serve", "--story", str(story), "--db", str(db),
+                             "--every", "10s", "--allow-private-hosts"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 150
+        while served["pages"] < 2:  # a scheduled pass is fetching pages
+            assert proc.poll() is None and time.monotonic() < deadline, "serve never started a pass"
+            time.sleep(0.5)
+        started = descendants(proc.pid)
+        commands = [_command(pid) for pid in started]
+        assert any("prefect" in c and "server" in c for c in commands), commands
+        os.kill(proc.pid, sig)
+        proc.wait(timeout=30)
+        assert _gone(started) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
