@@ -31,7 +31,7 @@ from storywatch.errors import StorywatchError
 from storywatch.feedhealth import LONG_FAILING, health_after
 from storywatch.judge import Judge
 from storywatch.models import FeedPoll, RunCounts, Verdict
-from storywatch.evolution import Evolution, add_units, seed_units, sentence_units, to_assess, track, without_headline
+from storywatch.evolution import Evolution, add_units, seed_units, to_assess, track, without_headline
 from storywatch.novelty import NoveltyIndex, lookup_features
 from storywatch.decide import decide
 from storywatch.passplan import (MAX_FETCH_ATTEMPTS, entry_article_ids, entry_keys, page_article_id, plan_fetches,
@@ -228,7 +228,7 @@ def _evolution(story: Story, wh: Warehouse, decisions: list, day_room) -> Evolut
     for name, text in story.seeds.items():
         index.add(name, text)
     prepared = to_assess(decisions)
-    prints = [fp for p in prepared.values() for fp in p.prints]
+    prints = [fp for p in prepared.values() for fp in p.prepared.prints]
     frequency = wh.said_frequency(story.slug, {f for fp in prints for f in fp.features})
     index.add_said(wh.said_sentences(story.slug, lookup_features(prints, frequency)))
     start = len(index)
@@ -236,9 +236,7 @@ def _evolution(story: Story, wh: Warehouse, decisions: list, day_room) -> Evolut
     for aid, _, title, text in backlog:
         index.add(aid, without_headline(title, text))
     known = seed_units(story.seeds)
-    wanted = {unit for d in decisions if (d.article_id, d.version) in prepared
-              for body in [without_headline(d.page.article.title, d.page.article.text)]
-              for s in prepared[(d.article_id, d.version)].sentences for unit in sentence_units(s.text, body).all()}
+    wanted = {unit for p in prepared.values() for units in p.units for unit in units.all()}
     for unit, first, development in wh.said_units(story.slug, wanted):
         known.first.setdefault(unit, first)
         if development:

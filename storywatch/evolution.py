@@ -101,15 +101,31 @@ def add_units(known: Known, article_id: str, version: int, body: str) -> list[tu
     return said
 
 
-def to_assess(decisions: list[Decision]) -> dict[tuple[str, int], Prepared]:
-    """(article_id, version) -> the prepared body of each new article or edit `track` assesses."""
-    return {(d.article_id, d.version): Prepared.of(without_headline(d.page.article.title, d.page.article.text))
+@dataclass(frozen=True)
+class ToAssess:
+    """A new article's or edit's body, split and fingerprinted once, with each sentence's facts
+    and units: the flow looks up the stored units they need, `track` judges with the same ones."""
+
+    prepared: Prepared
+    facts: tuple[tuple[Fact, ...], ...]
+    units: tuple[Units, ...]
+
+    @classmethod
+    def of(cls, body: str) -> ToAssess:
+        prepared = Prepared.of(body)
+        facts = tuple(tuple(extract_facts(s.text, body)) for s in prepared.sentences)
+        return cls(prepared, facts, tuple(Units.of(s.text, f) for s, f in zip(prepared.sentences, facts)))
+
+
+def to_assess(decisions: list[Decision]) -> dict[tuple[str, int], ToAssess]:
+    """(article_id, version) -> the body of each new article or edit `track` assesses."""
+    return {(d.article_id, d.version): ToAssess.of(without_headline(d.page.article.title, d.page.article.text))
             for d in decisions
             if d.page.article is not None and d.version is not None and d.judgment.verdict is Verdict.NEW}
 
 
 def track(decisions: list[Decision], index: NoveltyIndex, previous: Mapping[str, tuple[str, str]],
-          prepared: Mapping[tuple[str, int], Prepared], known: Known, per_article: int,
+          prepared: Mapping[tuple[str, int], ToAssess], known: Known, per_article: int,
           day_room: MutableMapping[date, int]) -> Evolution:
     """Walk the pass's decisions in order (they come in publication order). New articles and
     edits of on-story articles (`prepared`, from `to_assess`) are assessed against everything
@@ -133,15 +149,14 @@ def track(decisions: list[Decision], index: NoveltyIndex, previous: Mapping[str,
             old_title, old_text = previous[d.article_id]
             out.diffs[(d.article_id, d.version)] = diff_versions(without_headline(old_title, old_text), body,
                                                                  old_title, art.title)
-        assessed = index.assess(prepared[(d.article_id, d.version)])
+        body_units = prepared[(d.article_id, d.version)]
+        assessed = index.assess(body_units.prepared)
         if d.version == 1:
             out.novelty[d.article_id] = assessed.score
         reported = (art.published_at or d.page.fetched_at) if d.version == 1 else d.page.fetched_at
         reported = min(reported, d.page.fetched_at)
         claims: list[tuple[int, Claim, tuple[Fact, ...]]] = []
-        for number, sentence in enumerate(assessed.sentences):
-            facts = tuple(extract_facts(sentence.text, body))
-            units = Units.of(sentence.text, facts)  # as sentence_units, keeping the facts
+        for number, (sentence, facts, units) in enumerate(zip(assessed.sentences, body_units.facts, body_units.units)):
             claim = known.judge(sentence.text, units) if sentence.novel else known.restated(units)
             claims.append((number, claim, facts))
             here = ref(d.article_id, d.version, number)

@@ -289,13 +289,19 @@ class Warehouse:
     def unindexed_versions(self, story: str) -> list[tuple[str, int, str, str]]:
         """(article_id, version, title, text) of versions of `new` coverage not yet in the said
         store, in the order they were fetched: all of them in a file from before the store."""
+        return self._versions_not_in(story, "said_versions")
+
+    def _versions_not_in(self, story: str, marker: str) -> list[tuple[str, int, str, str]]:
+        """(article_id, version, title, text) of the versions of `new` coverage that the marker
+        table (said_versions or unit_versions) does not list yet, in the order they were fetched."""
+        assert marker in ("said_versions", "unit_versions")
         return self.con.execute(
-            """
+            f"""
             SELECT p.article_id, p.version, coalesce(p.title, ''), p.text
             FROM page_versions p JOIN verdicts v USING (article_id)
             WHERE v.story = ? AND v.verdict = 'new' AND p.text IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM said_versions s
-                              WHERE s.story = v.story AND s.article_id = p.article_id AND s.version = p.version)
+              AND NOT EXISTS (SELECT 1 FROM {marker} m
+                              WHERE m.story = v.story AND m.article_id = p.article_id AND m.version = p.version)
             ORDER BY p.fetched_at, p.article_id, p.version
             """,
             [story],
@@ -315,17 +321,7 @@ class Warehouse:
     def ununitized_versions(self, story: str) -> list[tuple[str, int, str, str]]:
         """(article_id, version, title, text) of versions of `new` coverage whose units are not yet
         in said_units, in the order they were fetched: all of them in a file from before it."""
-        return self.con.execute(
-            """
-            SELECT p.article_id, p.version, coalesce(p.title, ''), p.text
-            FROM page_versions p JOIN verdicts v USING (article_id)
-            WHERE v.story = ? AND v.verdict = 'new' AND p.text IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM unit_versions u
-                              WHERE u.story = v.story AND u.article_id = p.article_id AND u.version = p.version)
-            ORDER BY p.fetched_at, p.article_id, p.version
-            """,
-            [story],
-        ).fetchall()
+        return self._versions_not_in(story, "unit_versions")
 
     def key_counts(self, story: str, since: date) -> dict[date, int]:
         """Key developments already stored per reported day, from `since` on."""
@@ -757,10 +753,10 @@ class Warehouse:
         options = {"csv": "FORMAT csv, HEADER", "parquet": "FORMAT parquet", "jsonl": "FORMAT json"}[fmt]
         query = f"SELECT * FROM {view} WHERE {where} ORDER BY {when}"
         try:
-            self.con.execute(f"COPY ({query}) TO {_literal(str(out))} ({options})")
+            (written,) = self.con.execute(f"COPY ({query}) TO {_literal(str(out))} ({options})").fetchone()
         except duckdb.Error as exc:
             raise WarehouseError(f"{out}: cannot write the export: {_first_line(exc)}") from None
-        return self.con.execute(f"SELECT count(*) FROM {view} WHERE {where}").fetchone()[0]
+        return written
 
     def report(self, story: str, since: date | None = None) -> dict:
         """Everything `storywatch report` shows, from the views only."""
