@@ -8,6 +8,8 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
@@ -55,12 +57,17 @@ _HOST_SLOTS: dict[tuple[str, int], threading.BoundedSemaphore] = {}
 _HOST_SLOTS_LOCK = threading.Lock()
 
 
-def _host_slot(url: str, limit: int) -> threading.BoundedSemaphore:
-    """The process-wide gate for `url`'s host: several feeds (and their fetch tasks) on one
-    site never have more than `limit` requests in flight to it together."""
+@contextmanager
+def _host_turn(url: str, limit: int) -> Iterator[float]:
+    """Hold one of the `limit` process-wide slots of `url`'s host (several feeds and their fetch
+    tasks on one site never have more requests in flight to it together); yields the seconds spent
+    waiting for it, which are the queue's and not the server's, so no time limit counts them."""
     host = (urlsplit(url).hostname or "").lower()
     with _HOST_SLOTS_LOCK:
-        return _HOST_SLOTS.setdefault((host, limit), threading.BoundedSemaphore(limit))
+        slot = _HOST_SLOTS.setdefault((host, limit), threading.BoundedSemaphore(limit))
+    queued = time.monotonic()
+    with slot:
+        yield time.monotonic() - queued
 
 
 class _Refused(Exception):
@@ -134,8 +141,9 @@ class Fetcher:
                 if refusal:
                     log.warning("refused %s: %s", current, refusal)
                     return FetchResult(url, current, None, error=f"blocked: {refusal}", blocked=True)
-                with _host_slot(current, self.policy.per_host), \
+                with _host_turn(current, self.policy.per_host) as waited, \
                         self._client.stream("GET", current, headers=request_headers) as response:
+                    deadline += waited
                     if response.is_redirect:
                         location = response.headers.get("location", "")
                         if not location:
