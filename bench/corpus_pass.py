@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 STORY_TOML = ('title = "Meta open-sources its new models"\nfeeds = "feeds.txt"\n'
               "[thresholds]\nrelevance = 0.4\n"
-              "[fetch]\nretries = 0\ntimeout_seconds = 5\n"
+              "[fetch]\nmin_interval_seconds = 0\nretries = 0\ntimeout_seconds = 5\n"
               "max_pages_per_feed = 5000\nconcurrency = 8\nmax_bytes = 20000000\n")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

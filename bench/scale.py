@@ -76,7 +76,7 @@ from storywatch.demo.loopback import serve
 ROOT = Path(__file__).resolve().parents[1]
 STORY_TOML = ('title = "Meta open-sources its new models"\nfeeds = "feeds.txt"\n'
               "[thresholds]\nrelevance = 0.4\n"
-              "[fetch]\nretries = 0\ntimeout_seconds = 20\nmax_pages_per_feed = 100\n")
+              "[fetch]\nmin_interval_seconds = 0\nretries = 0\ntimeout_seconds = 20\nmax_pages_per_feed = 100\n")
 PARTS = ("warm", "dedupe", "rss")
 SEED = 11
 PASS_TIMEOUT = 3600  # seconds for the rss subprocess (start-up, pass and report)

@@ -85,6 +85,7 @@ feeds = "feeds.txt"
 [thresholds]
 relevance = 0.4
 [fetch]
+min_interval_seconds = 0
 retries = 0
 timeout_seconds = 30
 max_pages_per_feed = 100000

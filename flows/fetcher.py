@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
@@ -18,6 +15,8 @@ import httpcore
 import httpx
 
 from storywatch.feedhealth import parse_retry_after
+from storywatch.flows import hosts
+from storywatch.flows.hosts import HostWait, RobotsRules
 from storywatch.models import FetchResult
 from storywatch.urls import address_refusal, scheme_refusal
 
@@ -51,23 +50,8 @@ class FetchPolicy:
     allow_private_hosts: bool = False
     allow_hosts: frozenset[str] = frozenset()  # exempt from the private-address guard
     per_host: int = 2  # requests in flight to one host at once, across every feed and task of the process
-
-
-_HOST_SLOTS: dict[tuple[str, int], threading.BoundedSemaphore] = {}
-_HOST_SLOTS_LOCK = threading.Lock()
-
-
-@contextmanager
-def _host_turn(url: str, limit: int) -> Iterator[float]:
-    """Hold one of the `limit` process-wide slots of `url`'s host (several feeds and their fetch
-    tasks on one site never have more requests in flight to it together); yields the seconds spent
-    waiting for it, which are the queue's and not the server's, so no time limit counts them."""
-    host = (urlsplit(url).hostname or "").lower()
-    with _HOST_SLOTS_LOCK:
-        slot = _HOST_SLOTS.setdefault((host, limit), threading.BoundedSemaphore(limit))
-    queued = time.monotonic()
-    with slot:
-        yield time.monotonic() - queued
+    min_interval: float = 0.0  # seconds between the starts of two requests to one host
+    robots: bool = True  # article pages (never feeds) are fetched only where robots.txt allows
 
 
 class _Refused(Exception):
@@ -126,10 +110,11 @@ class Fetcher:
         self._client.close()
 
     def get(self, url: str, headers: dict[str, str] | None = None, accept: str = "*/*",
-            media_types: tuple[str, ...] = ()) -> FetchResult:
+            media_types: tuple[str, ...] = (), robots: bool = False) -> FetchResult:
         """GET `url`, following up to `max_redirects` redirects. Raises TransientFetchError only
         for failures worth retrying; every other outcome is returned. With `media_types`, a
-        response of another declared type comes back without its body (never downloaded)."""
+        response of another declared type comes back without its body (never downloaded). With
+        `robots` (and the policy's), every hop must be allowed by its origin's robots.txt."""
         current = url
         request_headers = {"Accept": accept, **(headers or {})}
         deadline = time.monotonic() + self.policy.timeout_seconds * 2
@@ -141,7 +126,11 @@ class Fetcher:
                 if refusal:
                     log.warning("refused %s: %s", current, refusal)
                     return FetchResult(url, current, None, error=f"blocked: {refusal}", blocked=True)
-                with _host_turn(current, self.policy.per_host) as waited, \
+                disallowed = self._robots_refusal(current) if robots and self.policy.robots else None
+                if disallowed:
+                    log.info("not fetched %s: %s", current, disallowed)
+                    return FetchResult(url, current, None, error=f"blocked: {disallowed}", blocked=True)
+                with hosts.HOSTS.turn(current, self.policy.per_host, self.policy.min_interval) as waited, \
                         self._client.stream("GET", current, headers=request_headers) as response:
                     deadline += waited
                     if response.is_redirect:
@@ -154,6 +143,8 @@ class Fetcher:
                         continue
                     if response.status_code in TRANSIENT_STATUSES:
                         retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(timezone.utc))
+                        if retry_after and response.status_code in (429, 503):
+                            hosts.HOSTS.hold_off(current, retry_after)  # that host only
                         raise TransientFetchError(f"HTTP {response.status_code} from {current}", "soft", retry_after)
                     content_type = response.headers.get("content-type", "")
                     declared = media_type(content_type)
@@ -170,6 +161,8 @@ class Fetcher:
                         last_modified=response.headers.get("last-modified"),
                         error=error or (None if response.status_code < 400 else f"HTTP {response.status_code}"),
                     )
+            except HostWait as exc:
+                raise TransientFetchError(f"{exc}: {current}", "soft", exc.seconds) from None
             except _Refused as exc:  # the guard, at connect time (the pre-check saw another answer)
                 log.warning("refused %s: %s", current, exc)
                 return FetchResult(url, current, None, error=f"blocked: {exc}", blocked=True)
@@ -180,6 +173,20 @@ class Fetcher:
             except (httpx.HTTPError, ValueError) as exc:  # ValueError: a host IDNA cannot encode
                 return FetchResult(url, current, None, error=f"{type(exc).__name__} fetching {current}: {exc}")
         return FetchResult(url, current, None, error=f"more than {self.policy.max_redirects} redirects")
+
+    def _robots_refusal(self, url: str) -> str | None:
+        """Why `url`'s robots.txt forbids it, or None. Its Crawl-delay paces the host. A robots.txt
+        that cannot be read for now (5xx, network) raises TransientFetchError: the page waits."""
+        rules = hosts.ROBOTS.rules(url, self._load_robots)
+        if rules.crawl_delay():
+            hosts.HOSTS.set_crawl_delay(url, self.policy.per_host, rules.crawl_delay())
+        return rules.refusal(url)
+
+    def _load_robots(self, robots_url: str) -> RobotsRules:
+        result = self.get(robots_url, accept="text/plain, */*;q=0.5")
+        if result.status is None and not result.blocked:
+            raise TransientFetchError(f"robots.txt unreadable: {result.error}", "temporary")
+        return RobotsRules.from_response(result.status, result.body or b"")
 
     def _read_capped(self, response: httpx.Response, deadline: float) -> tuple[bytes, str | None]:
         """The decoded body, stopping at the size cap or the overall deadline (slow drip)."""

@@ -34,8 +34,8 @@ from storywatch.models import FeedPoll, RunCounts, Verdict
 from storywatch.evolution import Evolution, add_units, seed_units, to_assess, track, without_headline
 from storywatch.novelty import NoveltyIndex, lookup_features
 from storywatch.decide import decide
-from storywatch.passplan import (MAX_FETCH_ATTEMPTS, entry_article_ids, entry_keys, page_article_id, plan_fetches,
-                                 plan_rechecks, plan_refetches)
+from storywatch.passplan import (MAX_FETCH_ATTEMPTS, entry_article_ids, entry_keys, in_host_turns, page_article_id,
+                                 plan_fetches, plan_rechecks, plan_refetches)
 from storywatch.recheck import parse_tiers
 from storywatch.render.markdown import run_markdown
 from storywatch.config import Story
@@ -111,6 +111,8 @@ def _one_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
         allow_private_hosts=allow_private_hosts,
         allow_hosts=frozenset(settings.allow_hosts),
         per_host=settings.per_host,
+        min_interval=settings.min_interval_seconds,
+        robots=settings.robots,
     )
     counts = RunCounts(feeds=len(story.feeds))
     channels = resolve_channels(story.config.alerts, os.environ)
@@ -123,7 +125,8 @@ def _one_pass(story: Story, wh: Warehouse, run_id: str, allow_private_hosts: boo
     counts.rechecked = plan_rechecks(wh.recheck_candidates(story.slug), plan, parse_tiers(story.config.recheck.tiers),
                                      now, settings.max_pages_per_feed)
     plan_refetches(wh.failed_fetches(story.slug, MAX_FETCH_ATTEMPTS), plan, settings.max_pages_per_feed)
-    page_futures = [fetch_pages.submit(batch, policy, settings.concurrency) for batch in plan.batches.values() if batch]
+    batches = in_host_turns([batch for batch in plan.batches.values() if batch], lambda batch: batch[0][1].link)
+    page_futures = [fetch_pages.submit(batch, policy, settings.concurrency) for batch in batches]
     pages = [page for future in page_futures for page in future.result()]
     get_run_logger().info("fetched %d pages", len(pages))
 
@@ -172,7 +175,8 @@ def _poll_feeds(story: Story, wh: Warehouse, policy: FetchPolicy, counts: RunCou
     settings = story.config.fetch
     states = wh.feed_states(story.slug)
     started = datetime.now(timezone.utc)
-    due = [(s, states.get(s.url)) for s in story.feeds if not _backing_off(states.get(s.url), started)]
+    due = in_host_turns([(s, states.get(s.url)) for s in story.feeds if not _backing_off(states.get(s.url), started)],
+                        lambda item: item[0].url)
     retries = Retries(settings.retries, settings.retry_delay_seconds)
     futures = [poll_feeds.submit(due[i:i + POLL_BATCH], policy, retries) for i in range(0, len(due), POLL_BATCH)]
     done = {poll.source.url: poll for future in futures for poll in future.result()}

@@ -118,10 +118,10 @@ def _fetch_page(fetcher: Fetcher, article_id: str, entry: FeedEntry) -> PageOutc
 
 def _page_outcome(fetcher: Fetcher, article_id: str, entry: FeedEntry, fetched_at: datetime) -> PageOutcome:
     try:
-        result = fetcher.get(entry.link, accept=PAGE_ACCEPT, media_types=HTML_TYPES)
+        result = fetcher.get(entry.link, accept=PAGE_ACCEPT, media_types=HTML_TYPES, robots=True)
         target = meta_refresh_target(result.body, result.final_url) if result.ok else ""
         if target and target != canonicalize(result.final_url):  # one hop, through the same guard
-            result = fetcher.get(target, accept=PAGE_ACCEPT, media_types=HTML_TYPES)
+            result = fetcher.get(target, accept=PAGE_ACCEPT, media_types=HTML_TYPES, robots=True)
     except TransientFetchError as exc:
         return PageOutcome(article_id, entry, fetched_at, entry.link, None, "", b"", str(exc), False, None)
     if result.blocked:

@@ -36,6 +36,8 @@ class FetchSettings(_Strict):
     retry_delay_seconds: float = Field(2.0, ge=0, le=600)
     concurrency: int = Field(4, ge=1, le=32, description="pages fetched at once per feed")
     per_host: int = Field(2, ge=1, le=32, description="requests in flight to one host at once, whatever the feed")
+    min_interval_seconds: float = Field(0.5, ge=0, le=60, description="seconds between the starts of two requests to one host")
+    robots: bool = Field(True, description="fetch article pages only where the site's robots.txt allows")
     max_pages_per_feed: int = Field(100, ge=1, description="new pages fetched from one feed per pass")
     user_agent: str = "storywatch/0.1 (+https://github.com/storywatch/storywatch; news monitoring)"
     allow_hosts: tuple[str, ...] = Field((), description="hosts fetched even if they resolve to private addresses")

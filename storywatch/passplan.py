@@ -4,16 +4,30 @@ text, and on-story articles due a re-check. Pure; `storywatch.flows.monitor` run
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain, zip_longest
+from typing import TypeVar
 
 from storywatch.models import EntrySeen, FeedEntry, FeedPoll, Known, PageOutcome, RunCounts, Verdict
 from storywatch.recheck import is_due
-from storywatch.urls import article_id
+from storywatch.urls import article_id, server_of
+
+T = TypeVar("T")
 
 # A page that failed to fetch is tried again on later passes, this many times in all.
 MAX_FETCH_ATTEMPTS = 3
+
+
+def in_host_turns(items: list[T], url: Callable[[T], str]) -> list[T]:
+    """`items` reordered so their hosts take turns (a, b, c, a, b, a, ...), each host's own order
+    kept. Workers that wait on one host's politeness limit then never hold up the others."""
+    by_host: dict[str, list[T]] = {}
+    for item in items:
+        by_host.setdefault(server_of(url(item)), []).append(item)
+    gap = object()
+    return [item for item in chain.from_iterable(zip_longest(*by_host.values(), fillvalue=gap)) if item is not gap]
 
 
 @dataclass

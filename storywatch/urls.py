@@ -90,6 +90,11 @@ def outlet_of(url: str) -> str:
     return domain or host
 
 
+def server_of(url: str) -> str:
+    """The server a URL names, host and port, lower-cased: what politeness limits count by."""
+    return urlsplit(url).netloc.rsplit("@", 1)[-1].lower()
+
+
 def unwrap_aggregator(url: str) -> str:
     """Resolve aggregator links that carry the publisher's URL inside them (a query parameter,
     or Google News' base64 article token when it still embeds the URL). Other links are

@@ -36,12 +36,24 @@ def prefect_harness():
             yield
 
 
-def make_story(folder: Path, feed_urls: list[str], extra_toml: str = "") -> Path:
-    """A story folder with the five real seeds, a feeds.txt and a story.toml."""
+@pytest.fixture(autouse=True)
+def fresh_hosts(monkeypatch):
+    """Each test starts as a new process does, remembering no host's pacing, Retry-After or
+    robots.txt: tests share loopback servers that one real process would meet as one host."""
+    from storywatch.flows import hosts
+
+    monkeypatch.setattr(hosts, "HOSTS", hosts.HostGate())
+    monkeypatch.setattr(hosts, "ROBOTS", hosts.RobotsCache())
+
+
+def make_story(folder: Path, feed_urls: list[str], extra_toml: str = "", interval: float = 0) -> Path:
+    """A story folder with the five real seeds, a feeds.txt and a story.toml. Its fetch settings
+    put no `interval` between requests unless asked: the tests' one loopback host stands for
+    many outlets."""
     return write_story(folder, SEED_STORY, feed_urls,
                        'title = "Meta open-sources its new models"\nfeeds = "feeds.txt"\n'
                        "[thresholds]\nrelevance = 0.4\n"
-                       "[fetch]\nretries = 0\ntimeout_seconds = 5\n" + extra_toml)
+                       f"[fetch]\nretries = 0\ntimeout_seconds = 5\nmin_interval_seconds = {interval}\n" + extra_toml)
 
 
 @pytest.fixture()

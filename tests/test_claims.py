@@ -69,6 +69,8 @@ def claims_run(prefect_harness, tmp_path_factory):
     def handler(request):
         if request.path == "/feed.xml":
             return Response(feed, content_type="application/rss+xml")
+        if request.path not in by_path:
+            return Response("not found", status=404)
         return Response(render_page(by_path[request.path], base), content_type="text/html; charset=utf-8")
 
     server.expect_request(re.compile(".*")).respond_with_handler(handler)

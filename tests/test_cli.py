@@ -116,3 +116,43 @@ def test_serve_checks_its_schedule_before_starting_anything(tmp_path, options, m
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "data").exists()  # no Prefect server was started: nothing written
     assert time.monotonic() - started < 10
+
+
+@pytest.fixture()
+def immutable():
+    """`chattr +i`: a file or folder that not even root may change (this machine runs as root,
+    so permission bits alone would not stop a write); undone after the test."""
+    made = []
+
+    def make(path):
+        subprocess.run(["chattr", "+i", str(path)], check=True)
+        made.append(path)
+
+    yield make
+    for path in made:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_a_read_only_database_or_folder_is_one_line_and_loses_nothing(prefect_harness, tmp_path, immutable):
+    story = make_story(tmp_path, ["http://127.0.0.1:9/refused-port.xml"])
+    db = tmp_path / "w.duckdb"
+    assert runner.invoke(app, ["run", "--story", str(story), "--db", str(db), "--allow-private-hosts"]).exit_code == 0
+    before = db.read_bytes()
+    immutable(db)
+    result = runner.invoke(app, ["run", "--story", str(story), "--db", str(db), "--allow-private-hosts"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"error: {db}: cannot write the file (Operation not permitted); nothing was changed"]
+    assert db.read_bytes() == before
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM runs").fetchone() == (1,)  # still readable, as it was
+    con.close()
+
+    folder = tmp_path / "locked-folder"
+    folder.mkdir()
+    immutable(folder)
+    result = runner.invoke(app, ["run", "--story", str(story), "--db", str(folder / "new.duckdb"), "--allow-private-hosts"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"error: {folder / 'new.duckdb'}: cannot write its folder (Operation not permitted); nothing was changed"]
+    assert list(folder.iterdir()) == []

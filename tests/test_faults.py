@@ -84,7 +84,6 @@ def faulty(prefect_harness, tmp_path_factory):
     feeds = {
         "/f/500": lambda r: Response("oops", status=500),
         "/f/503": lambda r: Response("busy", status=503),
-        "/f/429": lambda r: Response("slow down", status=429, headers={"Retry-After": "120"}),
         "/f/html": lambda r: Response("<html><body><h1>Moved</h1></body></html>", content_type="text/html"),
         "/f/empty": lambda r: Response(b"", content_type="application/rss+xml"),
         "/f/huge": lambda r: Response(b"<rss>" + b" " * (MAX_BYTES + 1), content_type="application/rss+xml"),
@@ -136,8 +135,12 @@ def faulty(prefect_harness, tmp_path_factory):
         lambda r: Response(_page(f"A short note, number {r.path}, about gardening in winter."), content_type="text/html"))
     server.expect_request(re.compile(".*")).respond_with_data(_page(seeds[0]), content_type="text/html")
 
+    limited = HTTPServer(host="127.0.0.1", port=0)  # a host of its own: its Retry-After holds back only it
+    limited.start()
+    limited.expect_request("/f/429").respond_with_data("slow down", status=429, headers={"Retry-After": "120"})
     silent = _silent_listener()
     urls = [base + path for path in feeds] + [
+        f"http://127.0.0.1:{limited.port}/f/429",
         "http://127.0.0.1:9/refused.xml",
         "http://no-such-host.invalid/feed.xml",
         f"http://127.0.0.1:{silent.getsockname()[1]}/never.xml",
@@ -151,8 +154,10 @@ def faulty(prefect_harness, tmp_path_factory):
     first = monitor_story(story_dir=str(story), db_path=str(db))
     seconds = time.monotonic() - started
     second = monitor_story(story_dir=str(story), db_path=str(db))
-    yield {"db": db, "base": base, "first": first, "second": second, "seconds": seconds, "server": server}
+    yield {"db": db, "base": base, "first": first, "second": second, "seconds": seconds, "server": server,
+           "limited": f"http://127.0.0.1:{limited.port}/f/429"}
     silent.close()
+    limited.stop()
     server.stop()
 
 
@@ -174,7 +179,7 @@ def _health(db, base: str) -> dict[str, tuple]:
 def test_every_broken_feed_is_recorded_with_its_cause_and_backs_off(faulty):
     health = _health(faulty["db"], faulty["base"])
     expect = {  # feed -> (failure score, words the recorded error must contain)
-        "f/500": (0.5, "HTTP 500"), "f/503": (0.5, "HTTP 503"), "f/429": (0.5, "HTTP 429"),
+        "f/500": (0.5, "HTTP 500"), "f/503": (0.5, "HTTP 503"), faulty["limited"]: (0.5, "HTTP 429"),
         "f/html": (1.0, "not a feed"), "f/empty": (1.0, "not a feed"),
         "f/huge": (1.0, f"body over {MAX_BYTES} bytes"), "f/bomb": (1.0, f"body over {MAX_BYTES} bytes"),
         "f/loop": (1.0, "more than 5 redirects"), "f/private": (1.0, "blocked: 169.254.169.254"),
@@ -188,7 +193,7 @@ def test_every_broken_feed_is_recorded_with_its_cause_and_backs_off(faulty):
         assert failures == 1 and "\n" not in error and wait > 0, feed  # never disabled: a next poll is set
     never = next(v for k, v in health.items() if k.endswith("/never.xml"))
     assert never[0] == 0.5 and "ReadTimeout" in never[1]
-    assert health["f/429"][3] >= 120  # Retry-After honoured
+    assert health[faulty["limited"]][3] >= 120  # Retry-After honoured
     for ok in ("f/pages", "f/big", "f/latin1", "f/notype", "f/lol", "f/xxe"):
         assert health[ok][1] is None, (ok, health[ok])
     assert faulty["first"]["feeds_failed"] == len(expect) + 1

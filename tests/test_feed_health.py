@@ -4,6 +4,7 @@ a failing feed never disabled — shown in `feed_health`."""
 from datetime import datetime, timedelta, timezone
 
 import duckdb
+from pytest_httpserver import HTTPServer
 
 from storywatch.flows.monitor import monitor_story
 from storywatch.feedhealth import BACKOFF_CAP, health_after, next_poll_at, parse_retry_after
@@ -37,18 +38,22 @@ def test_parse_retry_after():
 
 def test_failures_by_kind_in_a_real_pass(prefect_harness, httpserver, tmp_path):
     httpserver.expect_request("/ok.xml").respond_with_data(RSS, content_type="application/rss+xml")
-    httpserver.expect_request("/limited.xml").respond_with_data("slow down", status=429, headers={"Retry-After": "3600"})
     httpserver.expect_request("/busy.xml").respond_with_data("busy", status=503)
     httpserver.expect_request("/gone.xml").respond_with_data("gone", status=410)
-    feeds = [httpserver.url_for(p) for p in ("/ok.xml", "/limited.xml", "/busy.xml", "/gone.xml")] + ["http://127.0.0.1:9/refused.xml"]
+    limited = HTTPServer(host="127.0.0.1", port=0)  # a host of its own: asking for an hour holds back only it
+    limited.start()
+    limited.expect_request("/limited.xml").respond_with_data("slow down", status=429, headers={"Retry-After": "3600"})
+    feeds = [httpserver.url_for(p) for p in ("/ok.xml", "/busy.xml", "/gone.xml")] + [
+        limited.url_for("/limited.xml"), "http://127.0.0.1:9/refused.xml"]
     story = make_story(tmp_path, feeds, 'allow_hosts = ["127.0.0.1"]\n')
     story.joinpath("story.toml").write_text(story.joinpath("story.toml").read_text().replace("retries = 0", "retries = 1\nretry_delay_seconds = 0"))
     db = tmp_path / "h.duckdb"
     result = monitor_story(story_dir=str(story), db_path=str(db))
+    limited.stop()
     assert result["feeds_failed"] == 4 and result["feeds_ok"] == 1
     hits = [req.path for req, _ in httpserver.log]
     assert hits.count("/busy.xml") == 2  # 503: retried once within the pass
-    assert hits.count("/limited.xml") == 1  # 429 asking for an hour: not retried, put off instead
+    assert [req.path for req, _ in limited.log] == ["/limited.xml"]  # 429 asking for an hour: put off, not retried
     con = duckdb.connect(str(db), read_only=True)
     rows = {feed.rsplit("/", 1)[1]: (score, minutes) for feed, score, minutes in con.execute(
         "SELECT feed, failure_score, round((epoch(next_poll_at) - epoch(last_polled_at)) / 60, 1) FROM feed_health").fetchall()}

@@ -120,6 +120,7 @@ def test_non_html_page_is_judged_on_the_feed_text_or_not_at_all(httpserver):
     from storywatch.models import FeedEntry
 
     httpserver.expect_request("/report.pdf").respond_with_data(b"%PDF-1.7 binary", content_type="application/pdf")
+    httpserver.expect_request("/robots.txt").respond_with_data("not found", status=404)  # no rules: every page allowed
     link = httpserver.url_for("/report.pdf")
     with_summary = FeedEntry("f", "g", link, "Meta's model card", "Meta published a model card for its open models.", "", None)
     bare = FeedEntry("f", "g2", link, "A PDF", "", "", None)

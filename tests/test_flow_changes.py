@@ -60,6 +60,8 @@ def changes_run(prefect_harness, tmp_path_factory):
     def handler(request):
         if request.path == "/feed.xml":
             return Response(feed, content_type="application/rss+xml")
+        if request.path not in pages:
+            return Response("not found", status=404)
         return Response(render_page(pages[request.path], base), content_type="text/html; charset=utf-8")
 
     server.expect_request(re.compile(".*")).respond_with_handler(handler)
@@ -74,7 +76,7 @@ def changes_run(prefect_harness, tmp_path_factory):
             time.sleep(1)  # past the 1 s tier
         pages[original.path] = replace(original, paragraphs=(*original.paragraphs, *edits))
         results.append(monitor_story(story_dir=str(story), db_path=str(db)))
-        requested.append([r.path for r, _ in server.log if r.path != "/feed.xml"])
+        requested.append([r.path for r, _ in server.log if r.path not in ("/feed.xml", "/robots.txt")])
         server.clear_log()
     yield {"db": db, "results": results, "requested": requested}
     server.stop()

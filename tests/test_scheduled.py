@@ -47,7 +47,7 @@ def site():
 def _story(folder: Path, site: DemoSite) -> Path:
     return write_story(folder, packaged_stories()["meta-open-models"], site.feed_urls(),
                        'title = "Meta open-sources its new models"\nfeeds = "feeds.txt"\n'
-                       "[fetch]\nretries = 0\ntimeout_seconds = 10\n")
+                       "[fetch]\nretries = 0\ntimeout_seconds = 10\nmin_interval_seconds = 0\n")
 
 
 def _env(api: str | None, **extra: str) -> dict[str, str]:

@@ -112,6 +112,17 @@ class _Locked(Exception):
     """Another process holds the DuckDB file."""
 
 
+_NOT_WRITABLE = ("permission denied", "operation not permitted", "read-only file system")
+
+
+def _cannot_open(path: str, message: str, read_only: bool) -> str:
+    """One line: a file or folder we may not write is said plainly; nothing was changed."""
+    if not read_only and any(cause in message.lower() for cause in _NOT_WRITABLE):
+        where = "the file" if Path(path).exists() else "its folder"
+        return f"{path}: cannot write {where} ({message.rsplit(': ', 1)[-1]}); nothing was changed"
+    return f"{path}: cannot open: {message}"
+
+
 class Warehouse:
     """Open with `Warehouse.open(path)`; migrations and views are brought up to date on open."""
 
@@ -165,11 +176,11 @@ class Warehouse:
             return duckdb.connect(path, read_only=read_only)
         except duckdb.IOException as exc:
             message = _first_line(exc)
-            if "lock" in message.lower():
+            if "could not set lock" in message.lower():  # DuckDB's words; the path itself may say "lock"
                 raise _Locked() from None
-            raise WarehouseError(f"{path}: cannot open: {message}") from None
+            raise WarehouseError(_cannot_open(path, message, read_only)) from None
         except (duckdb.Error, OSError) as exc:
-            raise WarehouseError(f"{path}: cannot open: {_first_line(exc)}") from None
+            raise WarehouseError(_cannot_open(path, _first_line(exc), read_only)) from None
 
     def close(self) -> None:
         self.con.close()

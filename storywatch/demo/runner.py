@@ -22,6 +22,7 @@ DEMO_FETCH = """
 [fetch]
 retries = 0
 timeout_seconds = 10
+min_interval_seconds = 0  # the demo's one loopback host stands for many outlets
 """
 
 
