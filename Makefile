@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test quality run setup bench clean
+.PHONY: demo test quality run setup browser bench clean
 
 demo: setup
 	$(VENV)/bin/storywatch demo
@@ -11,8 +11,14 @@ demo: setup
 run: setup
 	$(VENV)/bin/storywatch run --story seeds/meta-open-models
 
-test: setup
+test: setup browser
 	$(VENV)/bin/python -m pytest -q
+
+# Debian's Chromium (and nothing a test tool downloads itself), for the test that opens the
+# Prefect UI `serve` prints, headless.
+browser:
+	@command -v chromium >/dev/null || apt-get install -y -q chromium >/dev/null \
+		|| (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
 
 # The quality gate (bench/quality.py --check against bench/baseline.json): on the shared corpus
 # when ../shared/corpus is beside the repo, else on the project's own fixtures.

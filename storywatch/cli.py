@@ -155,7 +155,6 @@ def serve(
     wait: float = typer.Option(300.0, "--wait", help="Seconds a pass waits for another pass holding the database."),
 ) -> None:
     """Run each story's pass on a schedule until stopped (Prefect `serve`; no work pool needed)."""
-    from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from storywatch.flows.serve import deployments_for, local_prefect_server
@@ -166,15 +165,27 @@ def serve(
         deployments = deployments_for(stories, db, every, cron, allow_private_hosts, wait, feeds)  # before a server starts
         _stop_on_signals("storywatch serve", db)
         if PREFECT_API_URL.value():
-            prefect_serve(*deployments)
+            _serve_fresh(deployments)
             return
         home = db.resolve().parent / "prefect"
         console.print(f"Starting a local Prefect server (state in {home}) …")
         with local_prefect_server(home) as api, temporary_settings(updates={PREFECT_API_URL: api}):
             console.print(f"Prefect UI: {api.removesuffix('/api')}")
-            prefect_serve(*deployments)
+            _serve_fresh(deployments)
     except (StorywatchError, ValueError) as exc:
         fail(str(exc))
+
+
+def _serve_fresh(deployments: list) -> None:
+    """Prefect `serve`, after dropping runs an earlier `serve` scheduled and never started."""
+    from prefect import serve as prefect_serve
+
+    from storywatch.flows.serve import drop_leftover_runs
+
+    dropped = drop_leftover_runs(deployments)
+    if dropped:
+        console.print(f"dropped {dropped} pass(es) left scheduled by an earlier serve")
+    prefect_serve(*deployments)
 
 
 @app.command()

@@ -7,6 +7,7 @@ pass whose extraction workers cannot start. Each runs real processes against the
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -129,6 +130,34 @@ def test_serve_fires_passes_that_extract_and_judge_pages(prefect_api, site, tmp_
     assert _rows(db, f"SELECT verdict FROM judgments WHERE url LIKE '%{phase2.slug}'") == [("new",)]
 
 
+def test_a_restarted_serve_drops_the_passes_its_old_schedule_left_behind(prefect_api, site, tmp_path):
+    """serve every 10 s, stopped for 35 s: Prefect keeps the old schedule's runs, late now. The
+    restart on a new schedule drops them instead of running them first, one after another."""
+    story, db = _story(tmp_path, site), tmp_path / "restart.duckdb"
+
+    def serve_every(every: str) -> subprocess.Popen:
+        return subprocess.Popen([*STORYWATCH, "serve", "--story", str(story), "--every", every, "--db", str(db),
+                                 "--allow-private-hosts"], cwd=tmp_path, env=_env(prefect_api), text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+
+    first = serve_every("10s")
+    try:
+        _wait_for(db, RUNS, lambda rows: any(r[0] == "completed" for r in rows), 240, first)
+    finally:
+        _stop(first)
+    before = len(_rows(db, RUNS))
+    time.sleep(35)  # the old schedule's next passes fall due while nothing serves
+    second = serve_every("1h")
+    try:
+        time.sleep(75)  # leftovers, if any, would start within the runner's first polls and take ~15 s each
+        after = len(_rows(db, RUNS))
+    finally:
+        out = _stop(second)
+    dropped = re.search(r"dropped (\d+) pass\(es\) left scheduled by an earlier serve", out)
+    assert dropped and int(dropped[1]) >= 2, out  # Prefect keeps at least three runs scheduled ahead
+    assert after - before <= 1  # at most the new schedule's first pass
+
+
 def test_a_deployment_from_prefect_yaml_runs_on_a_process_worker(prefect_api, site, tmp_path):
     """prefect.yaml's own deployment, its entrypoint unchanged, deployed to a local server and
     run by `prefect worker start`; only the story, database and pool point at the test's."""
@@ -154,7 +183,8 @@ def test_a_deployment_from_prefect_yaml_runs_on_a_process_worker(prefect_api, si
                               cwd=tmp_path, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               start_new_session=True)
     try:
-        runs = _wait_for(db, RUNS, lambda rows: any(r[0] == "completed" for r in rows), 240, worker)
+        # A worker polls its pool every 15 s and each run starts a process: a slow CI machine needs room.
+        runs = _wait_for(db, RUNS, lambda rows: any(r[0] == "completed" for r in rows), 420, worker)
     finally:
         _stop(worker)
     assert runs[0][0] == "completed" and runs[0][1] >= 15 and runs[0][2] > 0
@@ -193,3 +223,35 @@ def test_a_pass_whose_extraction_workers_cannot_start_fails_and_the_next_pass_fe
     phase2 = next(p for p in site.pages if p.phase == 2)
     assert _rows(db, f"SELECT verdict FROM judgments WHERE url LIKE '%{phase2.slug}'") == [("new",)]
     assert _rows(db, "SELECT status, extracted >= 1 FROM runs ORDER BY started_at")[-1] == ("completed", True)
+
+
+CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def test_the_ui_address_serve_prints_opens_a_working_prefect_ui(site, tmp_path):
+    """No PREFECT_API_URL: serve starts its own server and prints the UI's address. Headless
+    Chromium opens its deployments page; the page lists the story's deployment, which it can only
+    have got from that server's API (a UI asking the wrong port shows none)."""
+    story, db = _story(tmp_path, site), tmp_path / "ui.duckdb"
+    proc = subprocess.Popen([*STORYWATCH, "serve", "--story", str(story), "--every", "1h", "--db", str(db),
+                             "--allow-private-hosts"], cwd=tmp_path, env=_env(None), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        address, seen, end = None, [], time.monotonic() + 180
+        while address is None and time.monotonic() < end and proc.poll() is None:
+            seen.append(proc.stdout.readline())
+            address = re.match(r"Prefect UI: (http://127\.0\.0\.1:\d+)$", seen[-1].strip())
+        assert address, "".join(seen)
+        dom = ""
+        for _ in range(10):  # the deployment is registered just after the address is printed
+            dom = subprocess.run([*CHROMIUM, f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=15000",
+                                  "--dump-dom", f"{address[1]}/deployments"],
+                                 capture_output=True, text=True, timeout=120).stdout
+            if "meta-open-models" in dom:
+                break
+            time.sleep(3)
+    finally:
+        _stop(proc)
+    assert "meta-open-models" in dom, dom[-2000:]
+    assert "4200" not in dom
