@@ -55,7 +55,7 @@ class Host:
         self.server: LoopbackServer = serve(self.respond, keep_alive=True)
 
     def page(self, j: int) -> Page:
-        return Page(f"outlet{self.index}", f"story-{j}", f"Meta open models, host {self.index} page {j}", "Staff",
+        return Page("techwire", f"h{self.index}-story-{j}", f"Meta open models, host {self.index} page {j}", "Staff",
                     PUBLISHED, (SENTENCE, f"Host {self.index} adds detail {j}."), "on_story")
 
     def respond(self, path: str, _headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
@@ -70,7 +70,7 @@ class Host:
                 page = self.page(int(path.split("/")[2].split(".")[0]) % self.pages)
                 items = [(page.headline, f"{base}{page.path}", SENTENCE, PUBLISHED)]
                 return 200, {"Content-Type": "application/rss+xml"}, render_rss(f"Feed {path}", base, items)
-            if path.startswith(f"/outlet{self.index}/story-"):
+            if path.startswith(f"/techwire/h{self.index}-story-"):
                 return 200, {"Content-Type": "text/html; charset=utf-8"}, render_page(self.page(int(path.rsplit("-", 1)[1])), base)
             return 404, {"Content-Type": "text/plain"}, b"not found"
         finally:

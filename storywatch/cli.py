@@ -196,8 +196,9 @@ def report(
     since: str | None = typer.Option(None, "--since", help="Only coverage from this date on (YYYY-MM-DD)."),
 ) -> None:
     """Show how the story developed: coverage by day, developments, first reports, edits."""
-    from datetime import date
+    from datetime import date, datetime, timezone
 
+    from storywatch.collection import collection_days
     from storywatch.render.console import render_report
     from storywatch.render.page import chart, render_html
     from storywatch.extractors.story import load_story
@@ -216,12 +217,14 @@ def report(
         fail(f"--since {since!r}: expected a date as YYYY-MM-DD")
     except StorywatchError as exc:
         fail(str(exc))
-    render_report(console, loaded.config.title, data)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    render_report(console, loaded.config.title, data, now)
     if html:
-        svg, png = chart(data["daily"], loaded.config.title)
+        low = frozenset(d.day for d in collection_days(data["collection"]) if d.low)
+        svg, png = chart(data["daily"], loaded.config.title, low)
         png_path = html.with_suffix(".png")
         html.parent.mkdir(parents=True, exist_ok=True)
-        html.write_text(render_html(loaded.config.title, data, svg, png_path.name), encoding="utf-8")
+        html.write_text(render_html(loaded.config.title, data, svg, png_path.name, now), encoding="utf-8")
         png_path.write_bytes(png)
         console.print(f"wrote {html} and {png_path}")
 

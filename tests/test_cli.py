@@ -94,6 +94,8 @@ def test_run_completes_when_feeds_fail(prefect_harness, tmp_path):
     db = tmp_path / "w.duckdb"
     result = runner.invoke(app, ["run", "--story", str(story), "--db", str(db), "--allow-private-hosts"])
     assert result.exit_code == 0, result.output
+    assert "1 of 1 feeds gave nothing this pass (1 failed, 0 backing off): silence from them may be a failure" \
+        in " ".join(result.output.split())
     con = duckdb.connect(str(db), read_only=True)
     status, error, failures = con.execute("SELECT last_status, last_error, consecutive_failures FROM feeds").fetchone()
     assert status is None and "ConnectError" in error and failures == 1

@@ -5,6 +5,7 @@ feed or page with a named cause, lose no entry, and let nothing hostile into the
 from __future__ import annotations
 
 import gzip
+import html
 import re
 import socket
 import threading
@@ -247,3 +248,25 @@ def test_a_second_pass_adds_nothing_twice(faulty):
     assert counts[0] == counts[1]
     (runs,) = _rows(faulty["db"], "SELECT count(*) FROM runs WHERE status = 'completed'")[0]
     assert runs == 2
+
+
+def test_the_report_says_when_silence_may_be_a_collection_failure(faulty, tmp_path):
+    """The faulty story's report names every failing feed with its last error, says how many are
+    failing or backing off, and marks no day short while every pass saw the same failures."""
+    from typer.testing import CliRunner
+
+    from storywatch.cli import app
+
+    story = faulty["db"].parent / "meta-open-models"
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["report", "--story", str(story), "--db", str(faulty["db"]), "--html", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text("utf-8")
+    failing = _rows(faulty["db"], "SELECT feed, last_error FROM feed_health WHERE consecutive_failures > 0")
+    total = _rows(faulty["db"], "SELECT count(*) FROM feed_health")[0][0]
+    health = page.split("<h2>Collection health</h2>")[1].split("<h2>")[0]
+    assert f"{len(failing)} of {total} feeds are failing or backing off" in health
+    assert all(html.escape(feed, quote=True) in health and html.escape(error, quote=True) in health
+               for feed, error in failing)
+    assert "fewer feeds answered than usual" not in health.split("</p>")[0]  # every day alike: none short
+    assert f"collection: {len(failing)} of {total} feeds failing or backing off" in " ".join(result.output.split())

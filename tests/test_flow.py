@@ -267,6 +267,15 @@ def test_report_renders_from_the_warehouse(site_run, tmp_path):
     assert "headline changed; 1 paragraph added (2 sentences); 0 removed" in page
     assert "The person put the proposed share at about 8 percent." in page  # a key development: a new figure
     assert page.index("<h2>What changed") < page.index("<h2>First reports")
+    health = page.split("<h2>Collection health</h2>")[1].split("<h2>")[0]  # the site's retired feed answers HTML
+    assert "1 of 8 feeds are failing or backing off" in health and "/feeds/retired.xml" in health
+    assert "not a feed: NonXMLContentType" in health and "collection: 1 of 8 feeds failing" in result.output
+    assert "<details open><summary><b>" in page  # the developments digest, folded by day, the newest open
+    by_outlet = page.split("<h2>Coverage by outlet</h2>")[1]
+    copies = _query(site_run["db"], "SELECT c.url, o.url FROM coverage c JOIN judgments o ON o.article_id = c.duplicate_of "
+                                    "WHERE c.verdict = 'syndicated'")
+    assert copies and all(f"<a href='{copy}'" in by_outlet and f"copy of <a href='{original}'" in by_outlet
+                          for copy, original in copies)  # a copy links to what it copies
     assert "<script" not in page and 'src="http' not in page and "href='http" not in page.split("<h2>What changed")[0]
     narrow = CliRunner().invoke(app, ["report", "--story", str(site_run["story"]), "--db", str(site_run["db"]),
                                       "--since", "2026-11-21"])

@@ -785,9 +785,19 @@ class Warehouse:
                 FROM daily_coverage d LEFT JOIN story_timeline t USING (story, day)
                 WHERE d.story = ? AND d.day >= ? ORDER BY d.day""", start),
             "coverage": rows("""
-                SELECT verdict, outlet, title, url, published_at, first_seen_at, relevance, versions
-                FROM coverage WHERE story = ? AND coalesce(published_at, first_seen_at)::DATE >= ?
-                ORDER BY coalesce(published_at, first_seen_at)""", start),
+                SELECT c.verdict, c.outlet, c.title, c.url, c.published_at, c.first_seen_at, c.relevance, c.versions,
+                       c.duplicate_of, o.url AS original_url, o.outlet AS original_outlet, o.title AS original_title
+                FROM coverage c LEFT JOIN judgments o ON o.story = c.story AND o.article_id = c.duplicate_of
+                WHERE c.story = ? AND coalesce(c.published_at, c.first_seen_at)::DATE >= ?
+                ORDER BY coalesce(c.published_at, c.first_seen_at)""", start),
+            "collection": rows("""
+                SELECT started_at::DATE AS day, count(*) AS passes, sum(feeds)::INTEGER AS polled,
+                       sum(coalesce(feeds_ok, 0) + coalesce(feeds_not_modified, 0))::INTEGER AS answered
+                FROM runs WHERE story = ? AND status = 'completed' AND started_at::DATE >= ?
+                GROUP BY ALL ORDER BY day""", start),
+            "feeds": rows("""
+                SELECT feed, title, last_ok_at, last_polled_at, consecutive_failures, last_error, next_poll_at
+                FROM feed_health WHERE story = ? AND ? IS NOT NULL ORDER BY feed""", start),
             "developments": rows("""
                 SELECT d.first_seen_at, d.outlet, d.sentence, d.facts, j.title, j.url, d.version, d.key,
                        coalesce(j.published_at, j.first_seen_at) AS published_at

@@ -3,9 +3,12 @@ tables of the story over time."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.console import Console
 from rich.table import Table
 
+from storywatch.collection import collection_days, silence_warning, troubled_feeds
 from storywatch.models import Verdict
 from storywatch.render.page import when
 
@@ -39,6 +42,9 @@ def render_summary(console: Console, result: dict, title: str = "storywatch pass
     for label, value in rows:
         table.add_row(label, str(value))
     console.print(table)
+    warning = silence_warning(result)
+    if warning:
+        console.print(f"[yellow]{warning}[/yellow]")
     console.print(f"[dim]run {result['run_id']} → {result['db_path']}[/dim]")
 
 
@@ -72,7 +78,28 @@ def render_digest(console: Console, digest: list[dict]) -> None:
     console.print(table)
 
 
-def render_report(console: Console, title: str, data: dict) -> None:
+def render_collection(console: Console, data: dict, now: datetime) -> None:
+    """The feeds failing or backing off, with their last good poll, and the days with fewer
+    feeds answering than usual: a quiet story may be a quiet collection."""
+    troubled = troubled_feeds(data["feeds"], now)
+    low = [d for d in collection_days(data["collection"]) if d.low]
+    if not troubled and not low:
+        console.print(f"collection: all {len(data['feeds'])} feeds answered their last poll; no day was short of feeds")
+        return
+    console.print(f"[yellow]collection: {len(troubled)} of {len(data['feeds'])} feeds failing or backing off; "
+                  f"{len(low)} day(s) with fewer feeds answering than usual: silence may be a failure[/yellow]")
+    if low:
+        console.print("  short days: " + ", ".join(f"{d.day.isoformat()} ({d.answered}/{d.polled})" for d in low))
+    table = Table(title="feeds failing or backing off", title_justify="left")
+    for name in ("feed", "state", "failures", "last good poll", "last error"):
+        table.add_column(name, overflow="fold")
+    for f in troubled:
+        table.add_row(f["feed"], f["state"], str(f["consecutive_failures"]), when(f["last_ok_at"]), f["last_error"] or "")
+    console.print(table)
+
+
+def render_report(console: Console, title: str, data: dict, now: datetime) -> None:
+    render_collection(console, data, now)
     render_digest(console, data["digest"])
     daily = Table(title=f"{title} — coverage by day", title_justify="left")
     for name in ("day", "new", "syndicated", "seed copies", "updates", "outlets", "new outlets", "developments"):
