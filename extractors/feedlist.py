@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 from storywatch.errors import ConfigError
 from storywatch.models import FeedSource
@@ -45,3 +47,26 @@ def _plain(data: bytes, name: str) -> list[FeedSource]:
         raise ConfigError(f"{name}: not UTF-8 text: {exc}") from None
     lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
     return [FeedSource(url=line) for line in lines if line]
+
+
+def append_feeds(path: Path, feeds: list[tuple[str, str]]) -> int:
+    """Add (url, note) feeds that `path` does not list yet, keeping everything it has: OPML gets
+    outlines before `</body>`, plain text gets the note as a comment line above each URL.
+    Returns how many were added."""
+    data = path.read_bytes()
+    have = {f.url for f in parse_feed_list(data, str(path))}
+    fresh = [(url, note) for url, note in feeds if url not in have]
+    if not fresh:
+        return 0
+    text = data.decode("utf-8")
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        if "</body>" not in text:
+            raise ConfigError(f"{path}: OPML without </body>: add the feeds by hand")
+        lines = "".join(f'    <outline type="rss" text="{html.escape(note)}" xmlUrl="{html.escape(url)}"/>\n'
+                        for url, note in fresh)
+        head, tail = text.rsplit("</body>", 1)
+        text = f"{head.rstrip()}\n{lines}  </body>{tail}"
+    else:
+        text = text.rstrip("\n") + "\n" + "".join(f"# {note}\n{url}\n" for url, note in fresh)
+    path.write_text(text, encoding="utf-8")
+    return len(fresh)

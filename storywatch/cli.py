@@ -30,6 +30,8 @@ DEFAULT_DB = "storywatch-data/storywatch.duckdb"
 
 alerts_app = typer.Typer(help="Alert channels.", no_args_is_help=True, context_settings=HELP)
 app.add_typer(alerts_app, name="alerts")
+feeds_app = typer.Typer(help="The story's feeds.", no_args_is_help=True, context_settings=HELP)
+app.add_typer(feeds_app, name="feeds")
 
 
 def _version(value: bool) -> None:
@@ -352,6 +354,44 @@ def export(
     except OSError as exc:
         fail(f"{out}: cannot write: {exc.strerror or exc}")
     console.print(f"wrote {rows} rows of {what} to {target}", highlight=False)
+
+
+@feeds_app.command("suggest")
+def feeds_suggest(
+    story: Path = typer.Option(..., "--story", help="Story folder."),
+    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="DuckDB file whose key developments may bring new names."),
+    write: bool = typer.Option(False, "--write", help="Append the suggested feeds to the story's feeds file."),
+) -> None:
+    """Google News and Bing News search feeds built from the story's heaviest terms, with why,
+    and which of the story's search feeds they supersede."""
+    from storywatch.extractors.feedlist import append_feeds
+    from storywatch.extractors.story import load_story
+    from storywatch.relevance import StoryProfile
+    from storywatch.suggest import story_queries, suggestions, superseded
+    from storywatch.warehouse.store import Warehouse
+
+    try:
+        loaded = load_story(story)
+        profile = StoryProfile.from_seeds(list(loaded.seeds.values()), list(loaded.counter_examples.values()))
+        names = []
+        if db.exists():
+            with Warehouse.open(db, read_only=True) as wh:
+                names = wh.new_names(loaded.slug) if wh.has_story(loaded.slug) else []
+        queries = story_queries(profile, names)
+        found = suggestions(queries)
+        named = sum(q.from_coverage for q in queries)
+        print(f"news-search feeds for {loaded.slug}, from its heaviest terms"
+              + (f" and {named} name(s) its coverage brought in" if named else "") + ":")
+        for s in found:
+            print(f"  {s.engine:<12} {s.url}\n  {'':<12} {s.query.text}: {s.query.reason}")
+        for old in superseded([f.url for f in loaded.feeds], queries, profile):
+            print(f"superseded: {old.url} ({old.query}) -> {old.by}: {old.reason}")
+        if write:
+            feeds_file = loaded.folder / loaded.config.feeds
+            added = append_feeds(feeds_file, [(s.url, f"{s.engine}: {s.query.text} ({s.query.reason})") for s in found])
+            print(f"added {added} feed(s) to {feeds_file}" if added else f"{feeds_file} already lists them all")
+    except StorywatchError as exc:
+        fail(str(exc))
 
 
 @alerts_app.command("test")

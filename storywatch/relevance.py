@@ -320,15 +320,15 @@ class StoryProfile:
         ranked = sorted(self.weights, key=lambda t: (-self.weights[t], t))
         matched = [t for t in ranked if used.get(t)][:n]
         missed = [t for t in ranked if not used.get(t)][:n]
-        return [self._spelled(t) for t in matched], [self._spelled(t) for t in missed]
+        return [self.spelled(t) for t in matched], [self.spelled(t) for t in missed]
 
-    def _spelled(self, term: str) -> str:
+    def spelled(self, term: str) -> str:
         return " ".join(self.surface.get(p, p) for p in term.split(" "))
 
     def top_terms(self, n: int = 15) -> list[str]:
         """The heaviest story terms, spelled as the seeds spell them."""
         ranked = sorted(self.weights, key=lambda t: (-self.weights[t], t))[:n]
-        return [self._spelled(t) for t in ranked]
+        return [self.spelled(t) for t in ranked]
 
 
 def _surface_forms(raws: list[list[list[str]]]) -> dict[str, str]:

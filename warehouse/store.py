@@ -733,6 +733,23 @@ class Warehouse:
         """Has any pass run for this story in this file?"""
         return self.con.execute("SELECT count(*) FROM runs WHERE story = ?", [story]).fetchone()[0] > 0
 
+    def new_names(self, story: str) -> list[tuple[str, str, str, int]]:
+        """(name, outlet, day, articles) of the names coverage reported first (no seed had them):
+        who reported each first and when, and how many on-story articles name it, most-named
+        first, then newest."""
+        return self.con.execute("""
+            WITH named AS (
+                SELECT s.normalized, count(DISTINCT s.article_id) AS articles
+                FROM sentence_facts s JOIN coverage c USING (story, article_id)
+                WHERE s.story = ? AND s.kind = 'name' GROUP BY ALL
+            )
+            SELECT f.fact, any_value(f.outlet ORDER BY f.reported_at), min(f.reported_at)::DATE::VARCHAR,
+                   any_value(n.articles)
+            FROM first_reports f JOIN coverage c USING (story, article_id) JOIN named n USING (normalized)
+            WHERE f.story = ? AND f.kind = 'name'
+            GROUP BY f.fact ORDER BY any_value(n.articles) DESC, min(f.reported_at) DESC, f.fact""",
+            [story, story]).fetchall()
+
     def near_misses(self, story: str, limit: int = 10) -> list[tuple[str, str, float]]:
         """(url, title, relevance) of the off-topic articles that scored highest: what a person
         should look at to find what the story left out."""
