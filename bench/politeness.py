@@ -15,7 +15,9 @@ Two passes run, each `storywatch run` in a process of its own on a fresh warehou
   polite    the defaults (per_host 2, min_interval_seconds 0.5)
 Printed per pass: the pass's time (the warehouse's `runs` row, so Prefect's start-up is not in
 it), requests seen, feeds read and pages fetched, the most requests in flight at one host, and
-the shortest gap between two starts at one host; then the polite pass's time as a ratio of the
+the shortest gap between two arrivals at one host and how many consecutive arrivals came
+closer than the interval (measured at the servers, so a request the pass sent on time but the
+server read late counts against it); then the polite pass's time as a ratio of the
 baseline's. Figures, not a test: nothing here fails a build.
 """
 
@@ -81,9 +83,10 @@ class Host:
         with self.lock:
             self.most, self.starts = 0, []
 
-    def shortest_gap(self) -> float:
+    def gaps(self) -> list[float]:
+        """Seconds between consecutive request arrivals at this host."""
         starts = sorted(self.starts)
-        return min((b - a for a, b in zip(starts, starts[1:])), default=float("inf"))
+        return [b - a for a, b in zip(starts, starts[1:])]
 
 
 def run_pass(work: Path, label: str, hosts: list[Host], fetch_toml: str) -> dict[str, float]:
@@ -104,8 +107,9 @@ def run_pass(work: Path, label: str, hosts: list[Host], fetch_toml: str) -> dict
     seconds, feeds_ok, pages = con.execute(
         "SELECT epoch(finished_at - started_at), feeds_ok, pages_fetched FROM runs").fetchone()
     con.close()
+    gaps = sorted(g for h in hosts for g in h.gaps())
     return {"seconds": seconds, "requests": sum(len(h.starts) for h in hosts), "feeds_ok": feeds_ok, "pages": pages,
-            "most": max(h.most for h in hosts), "gap": min(h.shortest_gap() for h in hosts)}
+            "most": max(h.most for h in hosts), "gaps": gaps}
 
 
 def main() -> None:
@@ -123,13 +127,13 @@ def main() -> None:
     }
     print(f"{args.feeds} feeds on {args.hosts} hosts, {args.pages} pages a host, answers take {args.latency}s")
     print(f"{'pass':<9} {'settings':<28} {'pass s':>7} {'requests':>8} {'feeds':>6} {'pages':>5} "
-          f"{'most in flight':>14} {'shortest gap s':>14}  within limits")
+          f"{'most in flight':>14} {'shortest gap s':>14} {'gaps under interval':>19}")
     seen = {}
     for label, (settings, toml, limit, interval) in passes.items():
         seen[label] = r = run_pass(work, label, hosts, toml)
-        ok = r["most"] <= limit and r["gap"] >= interval - 0.005  # 5 ms: the two clocks' jitter
+        under = sum(g < interval - 0.005 for g in r["gaps"])  # 5 ms: the clocks' jitter
         print(f"{label:<9} {settings:<28} {r['seconds']:>7.1f} {r['requests']:>8} {r['feeds_ok']:>6} {r['pages']:>5} "
-              f"{r['most']:>14} {r['gap']:>14.3f}  {'yes' if ok else 'NO'}")
+              f"{r['most']:>9} of {limit:<2} {r['gaps'][0]:>14.3f} {under:>8} of {len(r['gaps'])}")
     print(f"polite / baseline pass time: {seen['polite']['seconds'] / seen['baseline']['seconds']:.2f}x "
           f"(the floor set by the interval alone: {(args.feeds // args.hosts + args.pages + 1) * 0.5:.0f}s a host)")
     for host in hosts:

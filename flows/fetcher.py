@@ -100,6 +100,7 @@ class Fetcher:
             timeout=httpx.Timeout(policy.timeout_seconds, connect=min(10.0, policy.timeout_seconds)),
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate"},
             transport=transport,
+            event_hooks={"request": [lambda request: hosts.HOSTS.sent(str(request.url), policy.min_interval)]},
             trust_env=False,
         )
 

@@ -65,23 +65,34 @@ class HostGate:
         state = self._host(host, limit)
         queued = self.clock()
         with state.slots:
-            with self._lock:
-                now = self.clock()
-                start = max(now, state.next_start)
-                if start - now > MAX_WAIT_IN_PASS:
-                    raise HostWait(host, start - now)
-                state.next_start = start + max(interval, state.crawl_delay)
-            if start > now:
-                self.sleep(start - now)
+            while True:  # a start is claimed when it happens, not when it is planned: a thread
+                with self._lock:  # that wakes late (a busy process) cannot bunch up with the next
+                    now = self.clock()
+                    wait = state.next_start - now
+                    if wait > MAX_WAIT_IN_PASS:
+                        raise HostWait(host, wait)
+                    if wait <= 0:
+                        state.next_start = now + max(interval, state.crawl_delay)
+                        break
+                self.sleep(wait)
             yield self.clock() - queued
 
     def hold_off(self, url: str, seconds: float) -> None:
         """The host answered 429/503 with Retry-After: no request to it starts for `seconds`."""
+        self._push(url, lambda state: seconds)
+
+    def sent(self, url: str, interval: float) -> None:
+        """A request to the host has just gone out: the next may not start within `interval` of
+        now. A busy process can send a while after a thread got its turn (it waits for the GIL),
+        and this keeps that late request from bunching up with the next one."""
+        self._push(url, lambda state: max(interval, state.crawl_delay))
+
+    def _push(self, url: str, seconds: Callable[[_Host], float]) -> None:
         host = server_of(url)
         with self._lock:
             for (name, _limit), state in self._hosts.items():
                 if name == host:
-                    state.next_start = max(state.next_start, self.clock() + seconds)
+                    state.next_start = max(state.next_start, self.clock() + seconds(state))
 
     def set_crawl_delay(self, url: str, limit: int, seconds: float) -> None:
         self._host(server_of(url), limit).crawl_delay = min(max(seconds, 0.0), MAX_CRAWL_DELAY)

@@ -23,7 +23,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from storywatch.flows.alerts import send
 from storywatch.flows.fetcher import FetchPolicy
 from storywatch.flows.outputs import feed_path, write_feed
-from storywatch.flows.runners import task_runner
+from storywatch.flows.runners import task_runner as runner_for
 from storywatch.flows.tasks import Retries, fetch_pages, poll_feeds
 from storywatch.alerts import plan_messages, raise_alerts, resolve_channels
 from storywatch.dedupe import Signature, bucket_keys
@@ -70,10 +70,17 @@ def monitor_story(
     feeds_file: str | None = None,
     allow_private_hosts: bool = False,
     wait_seconds: float = 300.0,
+    task_runner: str = "threads",
 ) -> dict:
     """Run one pass for the story in `story_dir`, writing to the DuckDB file `db_path`
     (waiting up to `wait_seconds` if another pass holds it). Returns the run's counts (also
-    stored in the `runs` table)."""
+    stored in the `runs` table). A `task_runner` other than threads (storywatch.flows.runners)
+    runs the pass as a subflow on that runner: a deployment's parameters can name a runner, not
+    carry one, so this is how `serve --task-runner` reaches Dask."""
+    chosen = runner_for(task_runner)
+    if chosen is not None:
+        return monitor_story.with_options(task_runner=chosen)(story_dir, db_path, feeds_file, allow_private_hosts,
+                                                              wait_seconds)
     story = load_story(story_dir, feeds_file)
     run_id = _run_id()
     started = datetime.now(timezone.utc)
@@ -92,7 +99,7 @@ def run_pass(story: Path, db: Path, feeds: Path | None = None, allow_private_hos
              wait: float = 30.0, runner: str = "threads") -> dict:
     """Run `monitor_story` once on the task runner `runner` names (storywatch.flows.runners), with the
     per-run heartbeat thread off (it costs ~1 s a run)."""
-    chosen = task_runner(runner)
+    chosen = runner_for(runner)
     flow = monitor_story.with_options(task_runner=chosen) if chosen else monitor_story
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return flow(

@@ -19,6 +19,7 @@ from prefect.types.entrypoint import EntrypointType
 from storywatch.config import Story
 from storywatch.errors import ConfigError
 from storywatch.flows.monitor import monitor_story
+from storywatch.flows.runners import task_runner
 
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -58,7 +59,8 @@ def check_schedule(stories: list[Story], every: str | None, cron: str | None) ->
 
 
 def deployments_for(stories: list[Story], db: Path, every: str | None, cron: str | None,
-                    allow_private_hosts: bool, wait: float = 300.0, feeds: Path | None = None) -> list:
+                    allow_private_hosts: bool, wait: float = 300.0, feeds: Path | None = None,
+                    runner: str = "threads") -> list:
     """Runner deployments (Prefect `RunnerDeployment`) for `prefect.serve`, one per story, each
     limited to one run at a time; passes on the same file wait for each other. Each run loads
     the flow by its module path (storywatch.flows.monitor.monitor_story), never by file, so no
@@ -66,13 +68,14 @@ def deployments_for(stories: list[Story], db: Path, every: str | None, cron: str
     if feeds and len(stories) > 1:
         raise ConfigError("--feeds names one story's feeds: give it with one --story")
     schedule = check_schedule(stories, every, cron)
+    task_runner(runner)  # a bad --task-runner is refused before a server starts
     return [
         monitor_story.to_deployment(
             name=story.slug,
             description=story.config.title,
             parameters={"story_dir": str(story.folder.resolve()), "db_path": str(db.resolve()),
                         "allow_private_hosts": allow_private_hosts, "wait_seconds": wait,
-                        "feeds_file": str(feeds.resolve()) if feeds else None},
+                        "feeds_file": str(feeds.resolve()) if feeds else None, "task_runner": runner},
             concurrency_limit=1,
             entrypoint_type=EntrypointType.MODULE_PATH,
             **schedule,

@@ -92,6 +92,9 @@ def _stop_on_signals(what: str, db: Path) -> None:
     threading.Thread(target=wait, name="storywatch-signals", daemon=True).start()
 
 
+RUNNER_HELP = "Where a pass's tasks run: threads | dask (a local cluster of processes) | dask://HOST:PORT."
+
+
 def fail(message: str) -> None:
     console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
@@ -104,8 +107,7 @@ def run(
     db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="DuckDB file to write."),
     allow_private_hosts: bool = typer.Option(False, "--allow-private-hosts/--no-allow-private-hosts", help="Allow fetching loopback/private addresses."),
     wait: float = typer.Option(30.0, "--wait", help="Seconds to wait for another pass holding the database."),
-    runner: str = typer.Option("threads", "--task-runner",
-                               help="Where tasks run: threads | dask (a local cluster of processes) | dask://HOST:PORT."),
+    runner: str = typer.Option("threads", "--task-runner", help=RUNNER_HELP),
 ) -> None:
     """Run one monitoring pass and print its summary."""
     from storywatch.alerts import resolve_channels
@@ -155,6 +157,7 @@ def serve(
     allow_private_hosts: bool = typer.Option(False, "--allow-private-hosts/--no-allow-private-hosts", help="Allow fetching loopback/private addresses."),
     feeds: Path | None = typer.Option(None, "--feeds", help="Feeds file (OPML or one URL a line) for the one --story; overrides story.toml."),
     wait: float = typer.Option(300.0, "--wait", help="Seconds a pass waits for another pass holding the database."),
+    runner: str = typer.Option("threads", "--task-runner", help=RUNNER_HELP),
 ) -> None:
     """Run each story's pass on a schedule until stopped (Prefect `serve`; no work pool needed)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -164,7 +167,7 @@ def serve(
 
     try:
         stories = [load_story(folder, feeds) for folder in story]
-        deployments = deployments_for(stories, db, every, cron, allow_private_hosts, wait, feeds)  # before a server starts
+        deployments = deployments_for(stories, db, every, cron, allow_private_hosts, wait, feeds, runner)  # before a server starts
         _stop_on_signals("storywatch serve", db)
         if PREFECT_API_URL.value():
             _serve_fresh(deployments)

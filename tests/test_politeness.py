@@ -230,3 +230,13 @@ def test_the_gate_paces_a_host_and_honours_its_retry_after():
         pass
     with gate.turn("http://b/x", 2, 0.5) as waited:
         assert waited == pytest.approx(4.0)
+
+
+def test_a_request_sent_late_pushes_the_next_start_back():
+    clock = FakeClock()
+    gate = HostGate(clock=clock, sleep=clock.sleep)
+    with gate.turn("http://a/x", 2, 0.5):
+        clock.now += 0.3  # the thread had its turn at 100.0 but the request left at 100.3
+        gate.sent("http://a/x", 0.5)
+    with gate.turn("http://a/x", 2, 0.5):
+        assert clock.now == 100.8  # 0.5 s after the request left, not after the turn

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from storywatch.demo.sample_site import DemoSite, serve
 from storywatch.demo.story_folder import write_story
@@ -128,6 +129,30 @@ def test_serve_fires_passes_that_extract_and_judge_pages(prefect_api, site, tmp_
     reasons = [r[0] for r in _rows(db, "SELECT reason FROM judgments WHERE verdict = 'fetch_failed'")]
     assert len(reasons) == 1 and not any("BrokenProcessPool" in r for r in reasons)  # the site's one 404
     assert _rows(db, f"SELECT verdict FROM judgments WHERE url LIKE '%{phase2.slug}'") == [("new",)]
+
+
+def test_serve_runs_its_passes_on_dask_when_asked(prefect_api, site, tmp_path):
+    """serve --task-runner dask: each scheduled pass runs as a subflow on a local Dask cluster;
+    its tasks are that subflow's, and the pass stores what a threads pass stores."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
+
+    story, db = _story(tmp_path, site), tmp_path / "dask.duckdb"
+    proc = subprocess.Popen([*STORYWATCH, "serve", "--story", str(story), "--every", "10s", "--db", str(db),
+                             "--allow-private-hosts", "--task-runner", "dask"], cwd=tmp_path, env=_env(prefect_api),
+                            text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        runs = _wait_for(db, RUNS, lambda rows: any(r[0] == "completed" for r in rows), 300, proc)
+    finally:
+        _stop(proc)
+    assert runs[0][0] == "completed" and runs[0][1] >= 15 and runs[0][2] > 0
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api}), get_client(sync_client=True) as client:
+        parents = [r for r in client.read_flow_runs() if r.parameters.get("db_path") == str(db.resolve())
+                   and r.parameters.get("task_runner") == "dask"]
+        children = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[r.id for r in parents])))
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id={"any_": [c.id for c in children]}))
+    assert parents and children and {t.name.split("-")[0] for t in tasks} >= {"poll", "fetch"}
 
 
 def test_a_restarted_serve_drops_the_passes_its_old_schedule_left_behind(prefect_api, site, tmp_path):
