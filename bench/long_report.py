@@ -76,11 +76,12 @@ def off_topic_pages() -> list[bytes]:
             for a in load_articles() if a["label"] == "off_topic"]
 
 
-def build_site(days: int, originals: int, copies: int, off_topic: int, seed: int = 7) -> tuple[dict, dict]:
-    """(pages by path, feed items by day): path -> HTML, day -> [(title, path, summary, published)]."""
+def build_site(start: datetime, days: int, originals: int, copies: int, off_topic: int,
+               seed: int = 7) -> tuple[dict, dict]:
+    """(pages by path, feed items by day) for `days` days from `start`: path -> HTML,
+    day -> [(title, path, summary, published)]."""
     rng = random.Random(seed)
     sentences, others = story_sentences(), off_topic_pages()
-    start = datetime(2026, 11, 20, 6, tzinfo=timezone.utc)
     pages, feeds, n_other = {}, {}, 0
     for day in range(days):
         items = feeds.setdefault(day, [])
@@ -105,7 +106,7 @@ def build_site(days: int, originals: int, copies: int, off_topic: int, seed: int
 
 def photograph(page: Path, png: Path, profile: Path) -> str:
     """Chromium's full rendering: a screenshot and the DOM it built (to read the sections from)."""
-    subprocess.run([*CHROMIUM, f"--user-data-dir={profile}", "--window-size=1280,7000", f"--screenshot={png}",
+    subprocess.run([*CHROMIUM, f"--user-data-dir={profile}", "--window-size=1280,5000", f"--screenshot={png}",
                     page.as_uri()], capture_output=True, timeout=180, check=True)
     return subprocess.run([*CHROMIUM, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
                           capture_output=True, text=True, timeout=180, check=True).stdout
@@ -121,7 +122,9 @@ def main() -> None:
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="storywatch-long-"))
     out.mkdir(parents=True, exist_ok=True)
-    pages, feeds = build_site(args.days, args.originals, args.copies, args.off_topic)
+    # The month ends yesterday: a page dated in the future would be dated when first seen instead.
+    start = datetime.now(timezone.utc).replace(hour=6, minute=0, second=0, microsecond=0) - timedelta(days=args.days)
+    pages, feeds = build_site(start, args.days, args.originals, args.copies, args.off_topic)
     rss = {}
     server = serve(lambda path, _headers: (200, {"Content-Type": "application/rss+xml"}, rss[path]) if path in rss
                    else (200, {"Content-Type": "text/html; charset=utf-8"}, pages[path]) if path in pages
@@ -129,7 +132,8 @@ def main() -> None:
     for day, items in feeds.items():
         rss[f"/feed/{day}.xml"] = render_rss(f"Day {day}", server.base, [(t, server.base + p, s, at) for t, p, s, at in items])
     story = write_story(out, packaged_stories()["meta-open-models"], [f"{server.base}/feed/{d}.xml" for d in feeds],
-                        'title = "Meta open models: a month of coverage"\nfeeds = "feeds.txt"\n[fetch]\n'
+                        'title = "Meta open models: a month of coverage"\nfeeds = "feeds.txt"\n'
+                        f"started = {start.date().isoformat()}\n[fetch]\n"
                         'min_interval_seconds = 0\nretries = 0\ntimeout_seconds = 30\nmax_pages_per_feed = 1000\n'
                         'allow_hosts = ["127.0.0.1"]\n')
     db = out / "long.duckdb"
