@@ -137,7 +137,8 @@ def main() -> None:
                         'min_interval_seconds = 0\nretries = 0\ntimeout_seconds = 30\nmax_pages_per_feed = 1000\n'
                         'allow_hosts = ["127.0.0.1"]\n')
     db = out / "long.duckdb"
-    db.unlink(missing_ok=True)
+    db.unlink(missing_ok=True)  # a fresh file, and a fresh Prefect history that would remember the old one
+    shutil.rmtree(out / "prefect", ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_HOME": str(out / "prefect")}
     began = time.monotonic()
     subprocess.run([sys.executable, "-m", "storywatch", "run", "--story", str(story), "--db", str(db)],

@@ -27,7 +27,7 @@ from storywatch.flows.runners import task_runner as runner_for
 from storywatch.flows.tasks import Retries, fetch_pages, poll_feeds
 from storywatch.alerts import plan_messages, raise_alerts, resolve_channels
 from storywatch.dedupe import Signature, bucket_keys
-from storywatch.errors import StorywatchError
+from storywatch.errors import StorywatchError, WarehouseError
 from storywatch.feedhealth import LONG_FAILING, health_after
 from storywatch.judge import Judge
 from storywatch.models import FeedPoll, RunCounts, Verdict
@@ -46,6 +46,8 @@ from storywatch.warehouse.store import Warehouse
 DEFAULT_DB = "storywatch-data/storywatch.duckdb"
 # Feeds per poll task: a few tasks for hundreds of feeds, each polling several at once.
 POLL_BATCH = 50
+# Completed passes, newest first, searched for one that wrote a database file now missing.
+VANISHED_LOOKBACK = 200  # the most one request to the Prefect API returns
 
 
 class _OneLineErrors(logging.Filter):
@@ -71,17 +73,23 @@ def monitor_story(
     allow_private_hosts: bool = False,
     wait_seconds: float = 300.0,
     task_runner: str = "threads",
+    fresh: bool = False,
 ) -> dict:
     """Run one pass for the story in `story_dir`, writing to the DuckDB file `db_path`
     (waiting up to `wait_seconds` if another pass holds it). Returns the run's counts (also
     stored in the `runs` table). A `task_runner` other than threads (storywatch.flows.runners)
     runs the pass as a subflow on that runner: a deployment's parameters can name a runner, not
-    carry one, so this is how `serve --task-runner` reaches Dask."""
+    carry one, so this is how `serve --task-runner` reaches Dask. A `db_path` that earlier
+    completed passes wrote and that is gone now is refused, unless `fresh` (a new file is meant):
+    a database recreated empty would take every article for new and alert on it again."""
     chosen = runner_for(task_runner)
     if chosen is not None:
-        return monitor_story.with_options(task_runner=chosen)(story_dir, db_path, feeds_file, allow_private_hosts,
-                                                              wait_seconds)
+        return monitor_story.with_options(task_runner=chosen)(
+            story_dir=story_dir, db_path=db_path, feeds_file=feeds_file, allow_private_hosts=allow_private_hosts,
+            wait_seconds=wait_seconds, fresh=fresh)
     story = load_story(story_dir, feeds_file)
+    if not fresh:
+        refuse_if_vanished(db_path)
     run_id = _run_id()
     started = datetime.now(timezone.utc)
     with Warehouse.open(db_path, wait_seconds=wait_seconds) as wh:
@@ -95,8 +103,31 @@ def monitor_story(
     return {"run_id": run_id, "story": story.slug, "db_path": str(Path(db_path)), **asdict(counts)}
 
 
+def refuse_if_vanished(db_path: str | Path) -> None:
+    """Raise a one-line WarehouseError if `db_path` is missing and Prefect's run history has
+    completed passes that wrote it (compared as absolute paths)."""
+    if Path(db_path).exists():
+        return
+    from prefect import get_client
+    from prefect.client.schemas.filters import (FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState,
+                                                FlowRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    target = Path(db_path).resolve()
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=[monitor_story.name])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.COMPLETED]))),
+            sort=FlowRunSort.START_TIME_DESC, limit=VANISHED_LOOKBACK)
+    wrote = [r.start_time for r in runs if Path(r.parameters.get("db_path") or DEFAULT_DB).resolve() == target]
+    if wrote:
+        raise WarehouseError(f"{db_path}: the database is gone: {len(wrote)} earlier pass(es) wrote it, the last at "
+                             f"{wrote[0]:%Y-%m-%d %H:%M} UTC; restore it, or run with --new-db to start afresh")
+
+
 def run_pass(story: Path, db: Path, feeds: Path | None = None, allow_private_hosts: bool = False,
-             wait: float = 30.0, runner: str = "threads") -> dict:
+             wait: float = 30.0, runner: str = "threads", fresh: bool = False) -> dict:
     """Run `monitor_story` once on the task runner `runner` names (storywatch.flows.runners), with the
     per-run heartbeat thread off (it costs ~1 s a run)."""
     chosen = runner_for(runner)
@@ -104,7 +135,7 @@ def run_pass(story: Path, db: Path, feeds: Path | None = None, allow_private_hos
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return flow(
             story_dir=str(story), db_path=str(db), feeds_file=str(feeds) if feeds else None,
-            allow_private_hosts=allow_private_hosts, wait_seconds=wait,
+            allow_private_hosts=allow_private_hosts, wait_seconds=wait, fresh=fresh,
         )
 
 

@@ -108,10 +108,12 @@ def run(
     allow_private_hosts: bool = typer.Option(False, "--allow-private-hosts/--no-allow-private-hosts", help="Allow fetching loopback/private addresses."),
     wait: float = typer.Option(30.0, "--wait", help="Seconds to wait for another pass holding the database."),
     runner: str = typer.Option("threads", "--task-runner", help=RUNNER_HELP),
+    new_db: bool = typer.Option(False, "--new-db", help="Start a new database file where earlier passes wrote one "
+                                "that is gone (by default that is refused: everything would alert again)."),
 ) -> None:
     """Run one monitoring pass and print its summary."""
     from storywatch.alerts import resolve_channels
-    from storywatch.flows.monitor import run_pass
+    from storywatch.flows.monitor import refuse_if_vanished, run_pass
     from storywatch.flows.runners import task_runner
     from storywatch.extractors.story import load_story
     from storywatch.render.console import render_summary
@@ -125,11 +127,13 @@ def run(
         resolve_channels(load_story(story, feeds).config.alerts, os.environ)
         task_runner(runner)  # a bad --task-runner is one line before anything starts
         _stop_on_signals("storywatch run", db)
+        if not new_db:
+            refuse_if_vanished(db)  # before opening it would make an empty file in its place
         waiting = lambda: console.print(f"waiting up to {wait:g}s for {db}: in use by another storywatch process",  # noqa: E731
                                         highlight=False, soft_wrap=True)
         with Warehouse.open(db, wait_seconds=wait, on_wait=waiting), \
                 console.status("polling feeds, fetching and judging articles…"):
-            result = run_pass(story, db, feeds, allow_private_hosts, wait, runner)
+            result = run_pass(story, db, feeds, allow_private_hosts, wait, runner, fresh=new_db)
     except StorywatchError as exc:
         fail(str(exc))
     render_summary(console, result)

@@ -158,3 +158,27 @@ def test_a_read_only_database_or_folder_is_one_line_and_loses_nothing(prefect_ha
     assert result.output.strip().splitlines() == [
         f"error: {folder / 'new.duckdb'}: cannot write its folder (Operation not permitted); nothing was changed"]
     assert list(folder.iterdir()) == []
+
+
+def test_a_database_that_vanished_between_passes_is_one_line_not_a_fresh_start(prefect_harness, tmp_path):
+    """A pass wrote the file, then it is gone: an empty file made in its place would take every
+    article for new coverage and alert again. The next pass refuses, in one line, and makes no
+    file; --new-db starts afresh."""
+    story = make_story(tmp_path, ["http://127.0.0.1:9/refused-port.xml"])
+    db = tmp_path / "gone.duckdb"
+    assert runner.invoke(app, ["run", "--story", str(story), "--db", str(db), "--allow-private-hosts"]).exit_code == 0
+    db.unlink()
+    result = runner.invoke(app, ["run", "--story", str(story), "--db", str(db), "--allow-private-hosts"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {db}: the database is gone: 1 earlier pass(es) wrote it, the last at ")
+    assert lines[0].endswith("UTC; restore it, or run with --new-db to start afresh")
+    assert not db.exists()
+    from storywatch.errors import WarehouseError
+    from storywatch.flows.monitor import monitor_story
+
+    with pytest.raises(WarehouseError, match="the database is gone"):  # a served or deployed pass refuses too
+        monitor_story(story_dir=str(story), db_path=str(db), allow_private_hosts=True)
+    assert not db.exists()
+    again = runner.invoke(app, ["run", "--story", str(story), "--db", str(db), "--allow-private-hosts", "--new-db"])
+    assert again.exit_code == 0 and db.exists()  # a new file, asked for

@@ -56,7 +56,7 @@ def run_demo(db: Path, console: Console) -> None:
                 if phase == 2:
                     console.print("\n[bold]Second pass[/bold]: one new article, one article edited, other feeds unchanged (304).")
                 with console.status(f"pass {phase}: polling feeds, fetching and judging…"):
-                    result = run_pass(story, db, allow_private_hosts=True)
+                    result = run_pass(story, db, allow_private_hosts=True, fresh=phase == 1)  # a new file, on purpose
                 render_summary(console, result, title=f"pass {phase}")
             with Warehouse.open(db, read_only=True) as wh:
                 render_coverage(console, wh.coverage(result["story"]), result["story"])
