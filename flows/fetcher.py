@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
@@ -100,7 +101,6 @@ class Fetcher:
             timeout=httpx.Timeout(policy.timeout_seconds, connect=min(10.0, policy.timeout_seconds)),
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate"},
             transport=transport,
-            event_hooks={"request": [lambda request: hosts.HOSTS.sent(str(request.url), policy.min_interval)]},
             trust_env=False,
         )
 
@@ -132,7 +132,8 @@ class Fetcher:
                     log.info("not fetched %s: %s", current, disallowed)
                     return FetchResult(url, current, None, error=f"blocked: {disallowed}", blocked=True)
                 with hosts.HOSTS.turn(current, self.policy.per_host, self.policy.min_interval) as waited, \
-                        self._client.stream("GET", current, headers=request_headers) as response:
+                        self._client.stream("GET", current, headers=request_headers,
+                                            extensions={"trace": self._on_the_wire(current)}) as response:
                     deadline += waited
                     if response.is_redirect:
                         location = response.headers.get("location", "")
@@ -174,6 +175,13 @@ class Fetcher:
             except (httpx.HTTPError, ValueError) as exc:  # ValueError: a host IDNA cannot encode
                 return FetchResult(url, current, None, error=f"{type(exc).__name__} fetching {current}: {exc}")
         return FetchResult(url, current, None, error=f"more than {self.policy.max_redirects} redirects")
+
+    def _on_the_wire(self, url: str) -> Callable[[str, dict], None]:
+        """httpcore's trace hook for one request: tells the host gate when its headers are sent."""
+        def trace(event: str, _info: dict) -> None:
+            if event.endswith("send_request_headers.complete"):
+                hosts.HOSTS.sent(url, self.policy.min_interval)
+        return trace
 
     def _robots_refusal(self, url: str) -> str | None:
         """Why `url`'s robots.txt forbids it, or None. Its Crawl-delay paces the host. A robots.txt

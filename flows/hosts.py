@@ -27,6 +27,7 @@ MAX_WAIT_IN_PASS = 60.0
 MAX_CRAWL_DELAY = 30.0
 ROBOTS_TTL = 24 * 3600.0  # RFC 9309: a cached robots.txt should not be used for more than 24 hours
 ROBOTS_TOKEN = "storywatch"  # the product token robots.txt groups are matched against
+SENT_POLL = 0.002  # seconds between looks while the host's previous request is still leaving
 
 
 class HostWait(Exception):
@@ -42,6 +43,7 @@ class _Host:
     slots: threading.BoundedSemaphore
     next_start: float = 0.0  # monotonic time before which no request to the host may start
     crawl_delay: float = 0.0
+    unsent: object | None = None  # the turn taken whose request has not reached the wire yet
 
 
 @dataclass
@@ -63,36 +65,42 @@ class HostGate:
         spent waiting (the queue's, not the server's: no time limit counts them)."""
         host = server_of(url)
         state = self._host(host, limit)
-        queued = self.clock()
+        queued, mine = self.clock(), object()
         with state.slots:
-            while True:  # a start is claimed when it happens, not when it is planned: a thread
-                with self._lock:  # that wakes late (a busy process) cannot bunch up with the next
+            while True:  # a start is claimed when it happens, and only once the previous one
+                with self._lock:  # is on the wire (`sent`): a busy process cannot bunch two up
                     now = self.clock()
-                    wait = state.next_start - now
+                    wait = SENT_POLL if state.unsent is not None else state.next_start - now
                     if wait > MAX_WAIT_IN_PASS:
                         raise HostWait(host, wait)
                     if wait <= 0:
-                        state.next_start = now + max(interval, state.crawl_delay)
+                        state.next_start, state.unsent = now + max(interval, state.crawl_delay), mine
                         break
                 self.sleep(wait)
-            yield self.clock() - queued
+            try:
+                yield self.clock() - queued
+            finally:
+                with self._lock:  # a request that never reached the wire (refused, failed to connect)
+                    if state.unsent is mine:
+                        state.unsent = None
 
     def hold_off(self, url: str, seconds: float) -> None:
         """The host answered 429/503 with Retry-After: no request to it starts for `seconds`."""
         self._push(url, lambda state: seconds)
 
     def sent(self, url: str, interval: float) -> None:
-        """A request to the host has just gone out: the next may not start within `interval` of
-        now. A busy process can send a while after a thread got its turn (it waits for the GIL),
-        and this keeps that late request from bunching up with the next one."""
-        self._push(url, lambda state: max(interval, state.crawl_delay))
+        """A request's headers are on the wire: the host's next start may be claimed, `interval`
+        from now. A busy process can send a while after a thread got its turn (the thread waits
+        for the GIL); counting from here keeps that late request from bunching up with the next."""
+        self._push(url, lambda state: max(interval, state.crawl_delay), sent=True)
 
-    def _push(self, url: str, seconds: Callable[[_Host], float]) -> None:
+    def _push(self, url: str, seconds: Callable[[_Host], float], sent: bool = False) -> None:
         host = server_of(url)
         with self._lock:
             for (name, _limit), state in self._hosts.items():
                 if name == host:
                     state.next_start = max(state.next_start, self.clock() + seconds(state))
+                    state.unsent = None if sent else state.unsent
 
     def set_crawl_delay(self, url: str, limit: int, seconds: float) -> None:
         self._host(server_of(url), limit).crawl_delay = min(max(seconds, 0.0), MAX_CRAWL_DELAY)

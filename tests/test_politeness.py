@@ -239,4 +239,25 @@ def test_a_request_sent_late_pushes_the_next_start_back():
         clock.now += 0.3  # the thread had its turn at 100.0 but the request left at 100.3
         gate.sent("http://a/x", 0.5)
     with gate.turn("http://a/x", 2, 0.5):
-        assert clock.now == 100.8  # 0.5 s after the request left, not after the turn
+        assert clock.now == pytest.approx(100.8)  # 0.5 s after the request left, not after the turn
+
+
+def test_no_turn_is_claimed_while_the_previous_request_has_not_left():
+    clock = FakeClock()
+    gate = HostGate(clock=clock, sleep=clock.sleep)
+    first = gate.turn("http://a/x", 2, 0.5)
+    first.__enter__()  # a turn taken; its request is not on the wire yet
+    clock.now += 0.7  # the interval is over, but the request has still not left
+    sends = []
+    original_sleep = clock.sleep
+
+    def sleep_and_send(seconds: float) -> None:  # the first request leaves while the second waits
+        original_sleep(seconds)
+        if clock.now >= 100.9 and not sends:
+            sends.append(clock.now)
+            gate.sent("http://a/x", 0.5)
+
+    gate.sleep = sleep_and_send
+    with gate.turn("http://a/x", 2, 0.5):
+        assert clock.now >= sends[0] + 0.5  # not at 100.7: 0.5 s after the first actually left
+    first.__exit__(None, None, None)
