@@ -126,22 +126,30 @@ def local_prefect_server(home: Path, timeout: float = 120.0) -> Iterator[str]:
         log.close()
 
 
-def drop_leftover_runs(deployments: list) -> int:
-    """Delete the scheduled runs of `deployments` that never started: a `serve` stopped for a
-    while leaves its old schedule's runs behind, late, and Prefect would run them all first on
-    restart (it replaces only future runs when a schedule changes). Returns how many."""
+def clear_leftovers(deployments: list) -> tuple[int, int]:
+    """What an earlier `serve` of these deployments left on the Prefect server: its old schedule's
+    runs that never started (deleted: Prefect replaces only future runs when a schedule changes,
+    and would run the late ones first, one after another), and runs it left Running or Pending
+    when it was stopped or killed (marked Crashed: each holds the deployment's one concurrency
+    slot until its lease runs out, and no pass would start meanwhile). Returns (dropped, crashed)."""
     from prefect import get_client
     from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterName, FlowFilter, FlowFilterName,
                                                 FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType)
     from prefect.client.schemas.objects import StateType
+    from prefect.states import Crashed
 
-    with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(
+    def runs_in(client, *types: StateType) -> list:  # noqa: ANN001 - Prefect's sync client
+        return client.read_flow_runs(
             flow_filter=FlowFilter(name=FlowFilterName(any_=[monitor_story.name])),
             deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[d.name for d in deployments])),
-            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
-        )
-        for run in runs:
-            if not run.run_count:
-                client.delete_flow_run(run.id)
-        return sum(1 for run in runs if not run.run_count)
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=list(types)))))
+
+    with get_client(sync_client=True) as client:
+        unstarted = [run for run in runs_in(client, StateType.SCHEDULED) if not run.run_count]
+        for run in unstarted:
+            client.delete_flow_run(run.id)
+        stale = runs_in(client, StateType.RUNNING, StateType.PENDING, StateType.CANCELLING)
+        for run in stale:
+            client.set_flow_run_state(run.id, Crashed(message="left unfinished by a storywatch serve that stopped"),
+                                      force=True)
+    return len(unstarted), len(stale)

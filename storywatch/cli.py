@@ -186,14 +186,17 @@ def serve(
 
 
 def _serve_fresh(deployments: list) -> None:
-    """Prefect `serve`, after dropping runs an earlier `serve` scheduled and never started."""
+    """Prefect `serve`, after clearing what an earlier `serve` left: runs scheduled and never
+    started, runs left unfinished."""
     from prefect import serve as prefect_serve
 
-    from storywatch.flows.serve import drop_leftover_runs
+    from storywatch.flows.serve import clear_leftovers
 
-    dropped = drop_leftover_runs(deployments)
+    dropped, crashed = clear_leftovers(deployments)
     if dropped:
         console.print(f"dropped {dropped} pass(es) left scheduled by an earlier serve")
+    if crashed:
+        console.print(f"marked {crashed} pass(es) an earlier serve left unfinished as crashed")
     prefect_serve(*deployments)
 
 

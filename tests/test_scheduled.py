@@ -17,7 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+from prefect import get_client
+from prefect.client.schemas.objects import StateType
 from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.states import Running
 
 from storywatch.demo.sample_site import DemoSite, serve
 from storywatch.demo.story_folder import write_story
@@ -46,10 +49,13 @@ def site():
     server.close()
 
 
-def _story(folder: Path, site: DemoSite) -> Path:
-    return write_story(folder, packaged_stories()["meta-open-models"], site.feed_urls(),
-                       'title = "Meta open-sources its new models"\nfeeds = "feeds.txt"\n'
-                       "[fetch]\nretries = 0\ntimeout_seconds = 10\nmin_interval_seconds = 0\n")
+def _story(folder: Path, site: DemoSite, name: str = "meta-open-models") -> Path:
+    """The seed story against the sample site, in a folder called `name`: the story's slug, and
+    its deployment's name, so tests sharing this module's Prefect server serve one each."""
+    story = write_story(folder, packaged_stories()["meta-open-models"], site.feed_urls(),
+                        'title = "Meta open-sources its new models"\nfeeds = "feeds.txt"\n'
+                        "[fetch]\nretries = 0\ntimeout_seconds = 10\nmin_interval_seconds = 0\n")
+    return story.rename(folder / name)
 
 
 def _env(api: str | None, **extra: str) -> dict[str, str]:
@@ -109,7 +115,7 @@ RUNS = "SELECT status, extracted, new, fetch_failed FROM runs ORDER BY started_a
 
 
 def test_serve_fires_passes_that_extract_and_judge_pages(prefect_api, site, tmp_path):
-    story, db = _story(tmp_path, site), tmp_path / "serve.duckdb"
+    story, db = _story(tmp_path, site, "serve-story"), tmp_path / "serve.duckdb"
     proc = subprocess.Popen([*STORYWATCH, "serve", "--story", str(story), "--every", "10s", "--db", str(db),
                              "--allow-private-hosts"], cwd=tmp_path, env=_env(prefect_api), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
@@ -134,10 +140,9 @@ def test_serve_fires_passes_that_extract_and_judge_pages(prefect_api, site, tmp_
 def test_serve_runs_its_passes_on_dask_when_asked(prefect_api, site, tmp_path):
     """serve --task-runner dask: each scheduled pass runs as a subflow on a local Dask cluster;
     its tasks are that subflow's, and the pass stores what a threads pass stores."""
-    from prefect import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
 
-    story, db = _story(tmp_path, site), tmp_path / "dask.duckdb"
+    story, db = _story(tmp_path, site, "dask-story"), tmp_path / "dask.duckdb"
     proc = subprocess.Popen([*STORYWATCH, "serve", "--story", str(story), "--every", "10s", "--db", str(db),
                              "--allow-private-hosts", "--task-runner", "dask"], cwd=tmp_path, env=_env(prefect_api),
                             text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
@@ -158,7 +163,7 @@ def test_serve_runs_its_passes_on_dask_when_asked(prefect_api, site, tmp_path):
 def test_a_restarted_serve_drops_the_passes_its_old_schedule_left_behind(prefect_api, site, tmp_path):
     """serve every 10 s, stopped for 35 s: Prefect keeps the old schedule's runs, late now. The
     restart on a new schedule drops them instead of running them first, one after another."""
-    story, db = _story(tmp_path, site), tmp_path / "restart.duckdb"
+    story, db = _story(tmp_path, site, "restart-story"), tmp_path / "restart.duckdb"
 
     def serve_every(every: str) -> subprocess.Popen:
         return subprocess.Popen([*STORYWATCH, "serve", "--story", str(story), "--every", every, "--db", str(db),
@@ -171,6 +176,10 @@ def test_a_restarted_serve_drops_the_passes_its_old_schedule_left_behind(prefect
     finally:
         _stop(first)
     before = len(_rows(db, RUNS))
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api}), get_client(sync_client=True) as client:
+        # A pass left Running, as by a serve killed mid-pass: it holds the deployment's one slot.
+        deployment = client.read_deployment_by_name("monitor_story/restart-story")
+        stale = client.create_flow_run_from_deployment(deployment.id, state=Running())
     time.sleep(35)  # the old schedule's next passes fall due while nothing serves
     second = serve_every("1h")
     try:
@@ -181,6 +190,9 @@ def test_a_restarted_serve_drops_the_passes_its_old_schedule_left_behind(prefect
     dropped = re.search(r"dropped (\d+) pass\(es\) left scheduled by an earlier serve", out)
     assert dropped and int(dropped[1]) >= 2, out  # Prefect keeps at least three runs scheduled ahead
     assert after - before <= 1  # at most the new schedule's first pass
+    assert re.search(r"marked [1-9]\d* pass\(es\) an earlier serve left unfinished as crashed", out), out
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api}), get_client(sync_client=True) as client:
+        assert client.read_flow_run(stale.id).state.type == StateType.CRASHED
 
 
 def test_a_deployment_from_prefect_yaml_runs_on_a_process_worker(prefect_api, site, tmp_path):
