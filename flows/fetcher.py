@@ -187,8 +187,9 @@ class Fetcher:
         """Why `url`'s robots.txt forbids it, or None. Its Crawl-delay paces the host. A robots.txt
         that cannot be read for now (5xx, network) raises TransientFetchError: the page waits."""
         rules = hosts.ROBOTS.rules(url, self._load_robots)
-        if rules.crawl_delay():
-            hosts.HOSTS.set_crawl_delay(url, self.policy.per_host, rules.crawl_delay())
+        delay = rules.crawl_delay()
+        if delay:
+            hosts.HOSTS.set_crawl_delay(url, self.policy.per_host, delay)
         return rules.refusal(url)
 
     def _load_robots(self, robots_url: str) -> RobotsRules:

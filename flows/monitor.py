@@ -103,23 +103,30 @@ def monitor_story(
     return {"run_id": run_id, "story": story.slug, "db_path": str(Path(db_path)), **asdict(counts)}
 
 
+def passes_in(client, states: list, deployments: list[str] | None = None, **read) -> list:  # noqa: ANN001
+    """`monitor_story` flow runs (of `deployments`, if named) whose state type is one of `states`,
+    from Prefect's sync `client`; `read` goes on to `read_flow_runs` (sort, limit)."""
+    from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterName, FlowFilter, FlowFilterName,
+                                                FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType)
+
+    return client.read_flow_runs(
+        flow_filter=FlowFilter(name=FlowFilterName(any_=[monitor_story.name])),
+        deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=deployments)) if deployments else None,
+        flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=states))), **read)
+
+
 def refuse_if_vanished(db_path: str | Path) -> None:
     """Raise a one-line WarehouseError if `db_path` is missing and Prefect's run history has
     completed passes that wrote it (compared as absolute paths)."""
     if Path(db_path).exists():
         return
     from prefect import get_client
-    from prefect.client.schemas.filters import (FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState,
-                                                FlowRunFilterStateType)
     from prefect.client.schemas.objects import StateType
     from prefect.client.schemas.sorting import FlowRunSort
 
     target = Path(db_path).resolve()
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=[monitor_story.name])),
-            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.COMPLETED]))),
-            sort=FlowRunSort.START_TIME_DESC, limit=VANISHED_LOOKBACK)
+        runs = passes_in(client, [StateType.COMPLETED], sort=FlowRunSort.START_TIME_DESC, limit=VANISHED_LOOKBACK)
     wrote = [r.start_time for r in runs if Path(r.parameters.get("db_path") or DEFAULT_DB).resolve() == target]
     if wrote:
         raise WarehouseError(f"{db_path}: the database is gone: {len(wrote)} earlier pass(es) wrote it, the last at "

@@ -18,7 +18,7 @@ from prefect.types.entrypoint import EntrypointType
 
 from storywatch.config import Story
 from storywatch.errors import ConfigError
-from storywatch.flows.monitor import monitor_story
+from storywatch.flows.monitor import monitor_story, passes_in
 from storywatch.flows.runners import task_runner
 
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
@@ -133,22 +133,15 @@ def clear_leftovers(deployments: list) -> tuple[int, int]:
     when it was stopped or killed (marked Crashed: each holds the deployment's one concurrency
     slot until its lease runs out, and no pass would start meanwhile). Returns (dropped, crashed)."""
     from prefect import get_client
-    from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterName, FlowFilter, FlowFilterName,
-                                                FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType)
     from prefect.client.schemas.objects import StateType
     from prefect.states import Crashed
 
-    def runs_in(client, *types: StateType) -> list:  # noqa: ANN001 - Prefect's sync client
-        return client.read_flow_runs(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=[monitor_story.name])),
-            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[d.name for d in deployments])),
-            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=list(types)))))
-
+    names = [d.name for d in deployments]
     with get_client(sync_client=True) as client:
-        unstarted = [run for run in runs_in(client, StateType.SCHEDULED) if not run.run_count]
+        unstarted = [run for run in passes_in(client, [StateType.SCHEDULED], names) if not run.run_count]
         for run in unstarted:
             client.delete_flow_run(run.id)
-        stale = runs_in(client, StateType.RUNNING, StateType.PENDING, StateType.CANCELLING)
+        stale = passes_in(client, [StateType.RUNNING, StateType.PENDING, StateType.CANCELLING], names)
         for run in stale:
             client.set_flow_run_state(run.id, Crashed(message="left unfinished by a storywatch serve that stopped"),
                                       force=True)

@@ -210,7 +210,7 @@ def report(
     """Show how the story developed: coverage by day, developments, first reports, edits."""
     from datetime import date, datetime, timezone
 
-    from storywatch.collection import collection_days
+    from storywatch.collection import collection_health
     from storywatch.render.console import render_report
     from storywatch.render.page import chart, render_html
     from storywatch.extractors.story import load_story
@@ -230,13 +230,13 @@ def report(
     except StorywatchError as exc:
         fail(str(exc))
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    render_report(console, loaded.config.title, data, now)
+    health = collection_health(data["collection"], data["feeds"], now)
+    render_report(console, loaded.config.title, data, health)
     if html:
-        low = frozenset(d.day for d in collection_days(data["collection"]) if d.low)
-        svg, png = chart(data["daily"], loaded.config.title, low)
+        svg, png = chart(data["daily"], loaded.config.title, health.low_days)
         png_path = html.with_suffix(".png")
         html.parent.mkdir(parents=True, exist_ok=True)
-        html.write_text(render_html(loaded.config.title, data, svg, png_path.name, now), encoding="utf-8")
+        html.write_text(render_html(loaded.config.title, data, health, svg, png_path.name, now), encoding="utf-8")
         png_path.write_bytes(png)
         console.print(f"wrote {html} and {png_path}")
 

@@ -48,6 +48,25 @@ def troubled_feeds(feeds: list[dict], now: datetime) -> list[dict]:
     return sorted(out, key=lambda f: (-f["consecutive_failures"], f["feed"]))
 
 
+@dataclass(frozen=True)
+class Health:
+    """A report's view of its collection: how many feeds, those in trouble, the short days."""
+
+    feeds: int
+    troubled: list[dict]
+    low: list[CollectionDay]
+
+    @property
+    def low_days(self) -> frozenset[date]:
+        return frozenset(d.day for d in self.low)
+
+
+def collection_health(days: list[dict], feeds: list[dict], now: datetime) -> Health:
+    """`Health` from the report's per-day collection rows and its feed rows (see
+    `collection_days` and `troubled_feeds`), computed once for the chart and both renderings."""
+    return Health(len(feeds), troubled_feeds(feeds, now), [d for d in collection_days(days) if d.low])
+
+
 def silence_warning(result: dict) -> str | None:
     """One line for a pass summary when some feeds gave nothing this pass, else None."""
     dark = result["feeds_failed"] + result["feeds_deferred"]

@@ -46,6 +46,13 @@ def fresh_hosts(monkeypatch):
     monkeypatch.setattr(hosts, "ROBOTS", hosts.RobotsCache())
 
 
+def site_response(site: DemoSite, request) -> Response:  # noqa: ANN001 - werkzeug's request
+    """The sample site's answer to a pytest-httpserver request, conditional GETs included."""
+    target = request.full_path if request.query_string else request.path
+    status, headers, body = site.respond(target, request.headers.get("If-None-Match"))
+    return Response(body, status=status, headers=headers)
+
+
 def make_story(folder: Path, feed_urls: list[str], extra_toml: str = "", interval: float = 0) -> Path:
     """A story folder with the five real seeds, a feeds.txt and a story.toml. Its fetch settings
     put no `interval` between requests unless asked: the tests' one loopback host stands for
@@ -84,13 +91,8 @@ def site_and_hook():
             hook["posts"].append(json.loads(request.data))
         return Response("{}", status=hook["status"], content_type="application/json")
 
-    def pages(request):
-        target = request.full_path if request.query_string else request.path
-        status, headers, body = site.respond(target, request.headers.get("If-None-Match"))
-        return Response(body, status=status, headers=headers)
-
     server.expect_request("/hook/SECRETTOKEN123", method="POST").respond_with_handler(webhook)
-    server.expect_request(re.compile("^/(?!hook).*")).respond_with_handler(pages)
+    server.expect_request(re.compile("^/(?!hook).*")).respond_with_handler(lambda request: site_response(site, request))
     yield site, hook, f"json://127.0.0.1:{server.port}/hook/SECRETTOKEN123"
     server.stop()
 

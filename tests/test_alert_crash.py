@@ -19,7 +19,7 @@ from werkzeug import Response
 from storywatch.demo.sample_site import DemoSite
 from storywatch.extractors.story import load_story
 from storywatch.flows.monitor import monitor_story
-from tests.conftest import SEED_STORY, make_story
+from tests.conftest import SEED_STORY, make_story, site_response
 
 
 def test_a_pass_killed_mid_delivery_loses_nothing_and_repeats_nothing(prefect_harness, tmp_path, monkeypatch):
@@ -37,13 +37,8 @@ def test_a_pass_killed_mid_delivery_loses_nothing_and_repeats_nothing(prefect_ha
             release.wait(60)  # the sender is killed while it waits for this answer
         return Response("{}", content_type="application/json")
 
-    def pages(request):
-        target = request.full_path if request.query_string else request.path
-        status, headers, body = site.respond(target, request.headers.get("If-None-Match"))
-        return Response(body, status=status, headers=headers)
-
     server.expect_request("/hook", method="POST").respond_with_handler(hook)
-    server.expect_request(re.compile("^/(?!hook).*")).respond_with_handler(pages)
+    server.expect_request(re.compile("^/(?!hook).*")).respond_with_handler(lambda request: site_response(site, request))
     story = make_story(tmp_path, site.feed_urls(), '[alerts]\nmode = "each"\nstdout = false\n'
                        '[[alerts.channels]]\nname = "hook"\nurl_env = "HOOK_URL"\nmax_per_hour = 100\n')
     db = tmp_path / "a.duckdb"

@@ -16,12 +16,11 @@ from pathlib import Path
 import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Response
 
 from storywatch.flows.monitor import monitor_story
 from storywatch.demo.sample_site import DemoSite
 from storywatch.extractors.story import load_story
-from tests.conftest import ROOT, SEED_STORY, comparable_views, make_story
+from tests.conftest import ROOT, SEED_STORY, comparable_views, make_story, site_response
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +33,6 @@ def slow_site():
     lock = threading.Lock()
 
     def handler(request):
-        target = request.full_path if request.query_string else request.path
         if request.path.startswith("/feeds/"):
             with lock:
                 served["feeds"] += 1
@@ -42,8 +40,7 @@ def slow_site():
             time.sleep(0.15)
             with lock:
                 served["pages"] += 1
-        status, headers, body = site.respond(target, request.headers.get("If-None-Match"))
-        return Response(body, status=status, headers=headers)
+        return site_response(site, request)
 
     import re
     server.expect_request(re.compile(".*")).respond_with_handler(handler)

@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 
 import duckdb
 import pytest
-from werkzeug import Response
 
 from storywatch.extractors.article import extract_article
 from storywatch.flows.monitor import monitor_story
@@ -20,7 +19,7 @@ from pytest_httpserver import HTTPServer
 from storywatch.demo.sample_site import EDITED_SLUG, DemoSite, load_articles, render_rss
 from storywatch.sentences import split_sentences
 from storywatch.extractors.story import load_story
-from tests.conftest import SEED_STORY, make_story
+from tests.conftest import SEED_STORY, make_story, site_response
 
 TABLES = ("feeds", "entries", "articles", "page_versions", "verdicts", "novel_sentences", "sentence_facts", "version_diffs",
           "said_sentences", "said_versions")
@@ -50,7 +49,7 @@ def site_run(prefect_harness, tmp_path_factory):
         render_rss("Refused", base, [("Internal link", f"http://localhost:{server.port}/gadget-hub/x", "", site.pages[0].published)]),
         content_type="application/rss+xml",
     )
-    server.expect_request(re.compile(".*")).respond_with_handler(lambda r: Response(*_answer(site, r)))  # after /refused.xml
+    server.expect_request(re.compile(".*")).respond_with_handler(lambda r: site_response(site, r))  # after /refused.xml
     tmp = tmp_path_factory.mktemp("flow")
     feeds = site.feed_urls() + [f"{base}/refused.xml"]
     story = make_story(tmp, feeds, 'allow_hosts = ["127.0.0.1"]\n')
@@ -314,7 +313,7 @@ def test_said_store_is_kept_and_a_file_from_before_it_is_filled_in(site_run, tmp
         base = f"http://127.0.0.1:{server.port}"
         site = DemoSite(load_story(SEED_STORY).seeds, base)
         server.expect_request(re.compile(".*")).respond_with_handler(
-            lambda r: Response(*_answer(site, r)))
+            lambda r: site_response(site, r))
         story = make_story(tmp_path, site.feed_urls(), 'allow_hosts = ["127.0.0.1"]\n')
         kept, emptied = tmp_path / "kept.duckdb", tmp_path / "emptied.duckdb"
         monitor_story(story_dir=str(story), db_path=str(kept))
@@ -337,10 +336,6 @@ def test_said_store_is_kept_and_a_file_from_before_it_is_filled_in(site_run, tmp
     assert len(_query(kept, buckets)) == covered * 28 > 0  # one key per LSH band
 
 
-def _answer(site: DemoSite, request) -> tuple[bytes, int, dict]:
-    target = request.full_path if request.query_string else request.path
-    status, headers, body = site.respond(target, request.headers.get("If-None-Match"))
-    return body, status, headers
 
 
 @pytest.mark.parametrize("what, fmt", [("coverage", "csv"), ("judgments", "jsonl"), ("developments", "parquet"),

@@ -17,12 +17,11 @@ from pathlib import Path
 import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Response
 
 from storywatch.demo.sample_site import DemoSite
 from storywatch.extractors.story import load_story
 from storywatch.flows.lifeline import descendants
-from tests.conftest import SEED_STORY, make_story
+from tests.conftest import SEED_STORY, make_story, site_response
 
 
 @pytest.fixture()
@@ -36,13 +35,11 @@ def slow_site():
     lock = threading.Lock()
 
     def handler(request):
-        target = request.full_path if request.query_string else request.path
         if not request.path.startswith("/feeds/"):
             with lock:
                 served["pages"] += 1
             time.sleep(1.0)
-        status, headers, body = site.respond(target, request.headers.get("If-None-Match"))
-        return Response(body, status=status, headers=headers)
+        return site_response(site, request)
 
     server.expect_request(re.compile(".*")).respond_with_handler(handler)
     yield site, served

@@ -7,14 +7,13 @@ import re
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Response
 
 from storywatch.flows.monitor import monitor_story
 from storywatch.flows.runners import task_runner
 from storywatch.demo.sample_site import DemoSite
 from storywatch.errors import ConfigError
 from storywatch.extractors.story import load_story
-from tests.conftest import SEED_STORY, comparable_views, make_story
+from tests.conftest import SEED_STORY, comparable_views, make_story, site_response
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +22,7 @@ def site():
     server.start()
     demo = DemoSite(load_story(SEED_STORY).seeds, f"http://127.0.0.1:{server.port}")
 
-    def handler(request):
-        target = request.full_path if request.query_string else request.path
-        status, headers, body = demo.respond(target, request.headers.get("If-None-Match"))
-        return Response(body, status=status, headers=headers)
-
-    server.expect_request(re.compile(".*")).respond_with_handler(handler)
+    server.expect_request(re.compile(".*")).respond_with_handler(lambda request: site_response(demo, request))
     yield demo
     server.stop()
 

@@ -814,7 +814,7 @@ class Warehouse:
                 GROUP BY ALL ORDER BY day""", start),
             "feeds": rows("""
                 SELECT feed, title, last_ok_at, last_polled_at, consecutive_failures, last_error, next_poll_at
-                FROM feed_health WHERE story = ? AND ? IS NOT NULL ORDER BY feed""", start),
+                FROM feed_health WHERE story = ? ORDER BY feed"""),
             "developments": rows("""
                 SELECT d.first_seen_at, d.outlet, d.sentence, d.facts, j.title, j.url, d.version, d.key,
                        coalesce(j.published_at, j.first_seen_at) AS published_at

@@ -3,12 +3,10 @@ tables of the story over time."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from rich.console import Console
 from rich.table import Table
 
-from storywatch.collection import collection_days, silence_warning, troubled_feeds
+from storywatch.collection import Health, silence_warning
 from storywatch.models import Verdict
 from storywatch.render.page import when
 
@@ -78,15 +76,14 @@ def render_digest(console: Console, digest: list[dict]) -> None:
     console.print(table)
 
 
-def render_collection(console: Console, data: dict, now: datetime) -> None:
+def render_collection(console: Console, health: Health) -> None:
     """The feeds failing or backing off, with their last good poll, and the days with fewer
     feeds answering than usual: a quiet story may be a quiet collection."""
-    troubled = troubled_feeds(data["feeds"], now)
-    low = [d for d in collection_days(data["collection"]) if d.low]
+    troubled, low = health.troubled, health.low
     if not troubled and not low:
-        console.print(f"collection: all {len(data['feeds'])} feeds answered their last poll; no day was short of feeds")
+        console.print(f"collection: all {health.feeds} feeds answered their last poll; no day was short of feeds")
         return
-    console.print(f"[yellow]collection: {len(troubled)} of {len(data['feeds'])} feeds failing or backing off; "
+    console.print(f"[yellow]collection: {len(troubled)} of {health.feeds} feeds failing or backing off; "
                   f"{len(low)} day(s) with fewer feeds answering than usual: silence may be a failure[/yellow]")
     if low:
         console.print("  short days: " + ", ".join(f"{d.day.isoformat()} ({d.answered}/{d.polled})" for d in low))
@@ -98,8 +95,8 @@ def render_collection(console: Console, data: dict, now: datetime) -> None:
     console.print(table)
 
 
-def render_report(console: Console, title: str, data: dict, now: datetime) -> None:
-    render_collection(console, data, now)
+def render_report(console: Console, title: str, data: dict, health: Health) -> None:
+    render_collection(console, health)
     render_digest(console, data["digest"])
     daily = Table(title=f"{title} — coverage by day", title_justify="left")
     for name in ("day", "new", "syndicated", "seed copies", "updates", "outlets", "new outlets", "developments"):

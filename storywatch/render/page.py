@@ -9,7 +9,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from storywatch.collection import collection_days, troubled_feeds
+from storywatch.collection import Health
 
 MAX_DEVELOPMENTS_SHOWN = 200
 MAX_PER_OUTLET = 50  # articles listed under one outlet; the rest are counted
@@ -103,9 +103,9 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def render_html(title: str, data: dict, svg: str, png_name: str, now: datetime) -> str:
+def render_html(title: str, data: dict, health: Health, svg: str, png_name: str, now: datetime) -> str:
     """One self-contained page: summary, chart, collection health, developments by day, first
-    reports, near misses, edits, coverage by outlet. `now`: naive UTC, for feeds backing off."""
+    reports, near misses, edits, coverage by outlet. `now`: naive UTC, when it was made."""
     coverage, devs = data["coverage"], data["developments"]
     counts = {v: sum(1 for c in coverage if c["verdict"] == v) for v in ("new", "syndicated", "seed_copy")}
     outlets = len({c["outlet"] for c in coverage if c["verdict"] != "seed_copy"})
@@ -128,7 +128,7 @@ def render_html(title: str, data: dict, svg: str, png_name: str, now: datetime) 
         f"<h2>Coverage over time</h2>{svg}<p class='muted'>Bars: articles per publication day, new and syndicated. "
         "Red marks: days an outlet covered the story for the first time. Shaded: days on which fewer feeds "
         f"answered than usual. The chart is also in {_e(png_name)}.</p>",
-        *_collection(data, now),
+        *_collection(health),
         "<h2>What changed</h2><p class='muted'>The story's key developments by day, newest first: claims neither "
         "the seeds nor earlier coverage made, the most salient of each article, with the outlet that reported each "
         f"first and how many other articles repeated it. All {len(devs)} developments are in the `developments` "
@@ -164,16 +164,15 @@ def render_html(title: str, data: dict, svg: str, png_name: str, now: datetime) 
     return "\n".join(parts)
 
 
-def _collection(data: dict, now: datetime) -> list[str]:
+def _collection(health: Health) -> list[str]:
     """Collection health: failing and backing-off feeds with their last good poll, and the days
     on which fewer feeds answered than usual, so silence is not taken for a lack of news."""
-    troubled = troubled_feeds(data["feeds"], now)
-    low = [d for d in collection_days(data["collection"]) if d.low]
+    troubled, low = health.troubled, health.low
     if not troubled and not low:
-        return [f"<h2>Collection health</h2><p class='muted'>All {len(data['feeds'])} feeds answered their last poll, "
+        return [f"<h2>Collection health</h2><p class='muted'>All {health.feeds} feeds answered their last poll, "
                 "and no day had fewer feeds answering than usual.</p>"]
     parts = ["<h2>Collection health</h2><p class='warn'>"
-             f"{len(troubled)} of {len(data['feeds'])} feeds are failing or backing off"
+             f"{len(troubled)} of {health.feeds} feeds are failing or backing off"
              + (f", and on {len(low)} day{'s' if len(low) > 1 else ''} fewer feeds answered than usual" if low else "")
              + ": a quiet stretch may be a collection failure, not a lack of news.</p>"]
     if low:
